@@ -1,0 +1,68 @@
+# A thin wrapper over Meson + ninja. See README.md.
+BUILD     ?= build
+ASAN      ?= build-asan
+FUZZ      ?= build-fuzz
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+WERROR    ?= true
+FUZZ_SECONDS ?= 60
+PY        := /usr/bin/python3
+
+.PHONY: all deps run test unit asan api check-banned fuzz bench install clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	@scripts/deps.sh build
+	meson setup $(BUILD) --prefix=$(PREFIX) -Dwerror=$(WERROR)
+
+$(ASAN)/build.ninja:
+	@scripts/deps.sh test
+	meson setup $(ASAN) -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug
+
+deps:
+	scripts/deps.sh all
+
+# Installs what is missing, builds, starts the Docker Engine if needed, creates the first
+# admin (printing its password once) and runs cloudyad in the foreground.
+run:
+	@scripts/deps.sh build
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(BUILD)
+
+# The whole suite: banned functions, unit tests (plain and under ASan+UBSan), then the API
+# tests against the sanitizer build of the daemon with a real dockerd.
+test:
+	@scripts/test.sh
+
+unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+asan: $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+	meson test -C $(ASAN) --print-errorlogs
+
+check-banned:
+	@scripts/check-banned.sh
+
+$(FUZZ)/build.ninja:
+	@scripts/deps.sh test
+	CC=clang-14 meson setup $(FUZZ) -Dfuzz=true -Dtests=disabled -Dbuildtype=debug \
+		-Dc_args=-fsanitize=fuzzer-no-link,address,undefined \
+		-Dc_link_args=-fsanitize=address,undefined -Db_lundef=false
+
+# Runs each fuzz target for FUZZ_SECONDS on its corpus; not part of `make test`.
+fuzz: $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+	@scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
+
+bench: all
+	bench/run_http.sh
+
+install: all
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

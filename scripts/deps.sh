@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Cloudya needs, from Debian's packages.
+# Idempotent: a library that pkg-config already finds, or a tool already on PATH, is skipped.
+# Usage: scripts/deps.sh [build|test|all]   (default: build = what `make run` needs)
+set -euo pipefail
+
+want=${1:-build}
+missing=()
+
+# need_pc PKG-CONFIG-NAME DEBIAN-PACKAGE
+need_pc() { pkg-config --exists "$1" 2>/dev/null || missing+=("$2"); }
+# need_cmd COMMAND DEBIAN-PACKAGE
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+# need_pkg DEBIAN-PACKAGE (for things with neither a .pc file nor a command)
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || missing+=("$1"); }
+
+need_cmd pkg-config pkg-config
+need_cmd cc gcc
+need_cmd meson meson
+need_cmd ninja ninja-build
+need_pc libmicrohttpd libmicrohttpd-dev
+need_pc jansson libjansson-dev
+need_pc libsodium libsodium-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc sqlite3 libsqlite3-dev
+need_pc yaml-0.1 libyaml-dev
+need_pc inih libinih-dev
+need_pc libwslay libwslay-dev
+need_pc libpq libpq-dev
+need_pc libedit libedit-dev
+need_pc ncursesw libncurses-dev
+need_cmd dockerd docker.io
+
+if [ "$want" = test ] || [ "$want" = all ]; then
+  need_pc cmocka libcmocka-dev
+  need_cmd clang-14 clang-14
+  need_pkg libclang-rt-14-dev
+  need_cmd wrk wrk
+  need_cmd curl curl
+  need_pkg python3-pytest
+  need_pkg python3-requests
+  need_pkg python3-websocket
+  need_pkg python3-psycopg2
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: everything needed is installed"
+  exit 0
+fi
+
+# Deduplicate while keeping order.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists at most once an hour.
+stamp=/var/lib/apt/periodic/update-success-stamp
+lists_age=$(( $(date +%s) - $(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0) ))
+if [ ! -e "$stamp" ] || [ "$lists_age" -gt 3600 ]; then
+  $SUDO apt-get update -qq
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

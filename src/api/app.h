@@ -1,0 +1,24 @@
+/* The daemon's shared state, handed to every handler through http_req_app(). */
+#ifndef CLOUDYA_APP_H
+#define CLOUDYA_APP_H
+#include "config.h"
+#include "docker.h"
+#include "ratelimit.h"
+#include "store.h"
+
+#include <stdint.h>
+
+#define APP_VERSION "0.1.0"
+#define APP_JWT_KEY_MAX 512
+
+typedef struct app {
+    config cfg;
+    store *st;
+    docker *engine;
+    unsigned char jwt_key[APP_JWT_KEY_MAX];
+    size_t jwt_key_len;
+    ratelimit *login_by_email;
+    ratelimit *login_by_ip;
+} app;
+
+#endif

@@ -1,0 +1,81 @@
+#define _POSIX_C_SOURCE 200809L
+#include "authn.h"
+
+#include "log.h"
+#include "response.h"
+#include "str.h"
+#include "timeutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+static int unauthenticated(http_req *q, const char *why)
+{
+    http_resp_header(q, "WWW-Authenticate", "Bearer");
+    http_error(q, 401, "unauthenticated", "%s", why);
+    return -EPERM;
+}
+
+/* Every failure below answers the same way, except database trouble, which is not the
+ * caller's fault and must not look like a bad token. */
+int api_authenticate(http_req *q, caller *c)
+{
+    app *a = http_req_app(q);
+    const char *h = http_req_header(q, "Authorization");
+    if (h == NULL)
+        return unauthenticated(q, "authentication required: send Authorization: Bearer <token>");
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return unauthenticated(q, "the Authorization header must be: Bearer <token>");
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    size_t len = strlen(tok);
+    if (len == 0)
+        return unauthenticated(q, "the Authorization header must be: Bearer <token>");
+    int rc = jwt_verify(a->jwt_key, a->jwt_key_len, tok, len, time_now(), &c->claims);
+    if (rc != 0) {
+        log_debug("token refused: %s", jwt_strerror(rc));
+        return unauthenticated(q, rc == -ETIME ? "the token has expired; log in again"
+                                               : "the token is invalid");
+    }
+    rc = store_token_is_revoked(a->st, c->claims.jti);
+    if (rc < 0)
+        goto dberr;
+    if (rc == 1)
+        return unauthenticated(q, "the token has been revoked; log in again");
+    rc = store_user_get(a->st, c->claims.sub, &c->user);
+    if (rc == -ENOENT)
+        return unauthenticated(q, "the token's account no longer exists");
+    if (rc != 0)
+        goto dberr;
+    if (c->user.disabled || strcmp(c->user.client_id, c->claims.client_id) != 0)
+        return unauthenticated(q, "the token's account is disabled");
+    return 0;
+dberr:
+    log_warnx("authentication failed on a database error (%d)", rc);
+    http_error(q, 503, "database_unavailable", "the database is unavailable; try again");
+    return rc;
+}
+
+/* 24-hour HS256 tokens with a random jti, so that each can be revoked on its own. */
+int api_token_issue(const app *a, const store_user *u, char *out, size_t cap)
+{
+    jwt_claims cl;
+    memset(&cl, 0, sizeof(cl));
+    str_copy(cl.sub, sizeof(cl.sub), u->id);
+    str_copy(cl.role, sizeof(cl.role), u->role);
+    str_copy(cl.client_id, sizeof(cl.client_id), u->client_id);
+    str_random_hex(cl.jti, 16);
+    cl.iat = time_now();
+    cl.exp = cl.iat + a->cfg.token_ttl;
+    return jwt_sign(a->jwt_key, a->jwt_key_len, &cl, out, cap);
+}
+
+json_t *api_user_json(const store_user *u)
+{
+    char created[TIME_RFC3339_LEN];
+    time_rfc3339(u->created_at, created, sizeof(created));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", u->id, "email", u->email, "name",
+                     u->name, "role", u->role, "clientId", u->client_id, "createdAt", created);
+}

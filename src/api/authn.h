@@ -1,0 +1,26 @@
+/* Bearer-token authentication for handlers, and token issuance. The token is never
+ * trusted alone: its jti must not be revoked and its user must exist and be enabled. */
+#ifndef CLOUDYA_AUTHN_H
+#define CLOUDYA_AUTHN_H
+#include "app.h"
+#include "http_server.h"
+#include "jwt.h"
+#include <jansson.h>
+#include "store.h"
+
+typedef struct caller {
+    store_user user; /* fresh from the store */
+    jwt_claims claims;
+} caller;
+
+/* Authenticates q's bearer token. Returns 0 with c filled; otherwise has answered
+ * 401 (or 503 when the database fails) and returns a negative errno. */
+int api_authenticate(http_req *q, caller *c);
+
+/* Signs a new token for u into out (cap >= JWT_MAX_TOKEN). Returns 0 or negative errno. */
+int api_token_issue(const app *a, const store_user *u, char *out, size_t cap);
+
+/* {id, email, name, role, clientId}: the user as the API shows it. */
+json_t *api_user_json(const store_user *u);
+
+#endif

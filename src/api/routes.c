@@ -1,0 +1,22 @@
+/* The route table: the whole API surface in one place. */
+#define _POSIX_C_SOURCE 200809L
+#include "api.h"
+
+static const route table[] = {
+    {"GET", "/api/health", api_health, 0},
+    {"GET", "/health", api_health, 0},
+    {"POST", "/api/auth/register", api_auth_register, ROUTE_SLOW},
+    {"POST", "/api/auth/login", api_auth_login, ROUTE_SLOW},
+    {"POST", "/api/auth/logout", api_auth_logout, 0},
+    {"GET", "/api/auth/me", api_auth_me, 0},
+};
+
+int api_routes(router *r)
+{
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        int rc = router_add(r, table[i].method, table[i].pattern, table[i].fn, table[i].flags);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,228 @@
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include "log.h"
+#include "str.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum kind { K_STR, K_INT, K_DBL };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;
+    size_t cap;         /* K_STR: buffer size */
+    int64_t min, max;   /* K_INT / K_DBL bounds */
+};
+
+#define S(n, f) {n, K_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0}
+#define I(n, f, lo, hi) {n, K_INT, offsetof(config, f), 0, lo, hi}
+#define D(n, f, lo, hi) {n, K_DBL, offsetof(config, f), 0, lo, hi}
+
+static const struct key keys[] = {
+    S("HOST", host),
+    I("PORT", port, 1, 65535),
+    S("CLOUDYA_DATA_DIR", data_dir),
+    S("DATABASE_URL", database_url),
+    S("JWT_SECRET", jwt_secret),
+    S("DOCKER_SOCKET", docker_socket),
+    S("CLOUDYA_ADMIN_EMAIL", admin_email),
+    S("CLOUDYA_ADMIN_PASSWORD", admin_password),
+    S("LOG_LEVEL", log_level),
+    S("LOG_FORMAT", log_format),
+    I("CLOUDYA_HTTP_THREADS", http_threads, 0, 256),
+    I("CLOUDYA_HTTP_WORKERS", http_workers, 1, 1024),
+    I("CLOUDYA_MAX_CONNECTIONS", max_connections, 1, 1000000),
+    I("CLOUDYA_MAX_CONNECTIONS_PER_IP", max_connections_per_ip, 1, 1000000),
+    I("CLOUDYA_CONNECTION_TIMEOUT", connection_timeout, 1, 86400),
+    I("CLOUDYA_QUOTA_CONTAINERS", quota_containers, 0, 100000),
+    I("CLOUDYA_QUOTA_MEMORY_MB", quota_memory_mb, 0, 16777216),
+    D("CLOUDYA_QUOTA_CPUS", quota_cpus, 0, 4096),
+    I("CLOUDYA_LOGIN_MAX_FAILURES", login_max_failures, 1, 1000000),
+    I("CLOUDYA_LOGIN_MAX_FAILURES_IP", login_max_failures_ip, 1, 1000000),
+    I("CLOUDYA_LOGIN_WINDOW", login_window, 1, 86400 * 7),
+    I("CLOUDYA_HASH_CONCURRENCY", hash_concurrency, 0, 64),
+    I("CLOUDYA_TOKEN_TTL", token_ttl, 60, 86400 * 30),
+};
+
+static void defaults(config *c)
+{
+    memset(c, 0, sizeof(*c));
+    str_copy(c->host, sizeof(c->host), "0.0.0.0");
+    c->port = 5000;
+    str_copy(c->data_dir, sizeof(c->data_dir), "./data");
+    str_copy(c->docker_socket, sizeof(c->docker_socket), "/var/run/docker.sock");
+    str_copy(c->log_level, sizeof(c->log_level), "info");
+    str_copy(c->log_format, sizeof(c->log_format), "logfmt");
+    c->http_threads = 0;
+    c->http_workers = 16;
+    c->max_connections = 4096;
+    c->max_connections_per_ip = 512;
+    c->connection_timeout = 60;
+    c->quota_containers = 10;
+    c->quota_memory_mb = 2048;
+    c->quota_cpus = 2;
+    c->login_max_failures = 5;
+    c->login_max_failures_ip = 20;
+    c->login_window = 900;
+    c->hash_concurrency = 0;
+    c->token_ttl = 86400;
+}
+
+/* Table-driven assignment so the environment, the INI file and -n share one parser. */
+int config_set(config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct key *k = &keys[i];
+        if (strcasecmp(k->name, key) != 0)
+            continue;
+        char *field = (char *)c + k->off;
+        int rc;
+        if (k->kind == K_STR) {
+            if (str_copy(field, k->cap, value) != 0) {
+                snprintf(err, errlen, "%s is too long (at most %zu characters)", k->name,
+                         k->cap - 1);
+                return -EINVAL;
+            }
+            return 0;
+        }
+        if (k->kind == K_INT) {
+            int64_t v;
+            rc = str_to_int64(value, k->min, k->max, &v);
+            if (rc == 0) {
+                *(int *)field = (int)v;
+                return 0;
+            }
+        } else {
+            double v;
+            rc = str_to_double(value, (double)k->min, (double)k->max, &v);
+            if (rc == 0) {
+                *(double *)field = v;
+                return 0;
+            }
+        }
+        if (rc == -ERANGE)
+            snprintf(err, errlen, "%s must be between %lld and %lld (got \"%s\")", k->name,
+                     (long long)k->min, (long long)k->max, value);
+        else
+            snprintf(err, errlen, "%s must be a number (got \"%s\")", k->name, value);
+        return -EINVAL;
+    }
+    return 1;
+}
+
+struct ini_ctx {
+    config *c;
+    char *err;
+    size_t errlen;
+    int failed;
+};
+
+static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *x = user;
+    (void)section;
+    if (x->failed)
+        return 0;
+    int rc = config_set(x->c, name, value, x->err, x->errlen);
+    if (rc < 0) {
+        x->failed = 1;
+        return 0;
+    }
+    if (rc == 1) {
+        snprintf(x->err, x->errlen, "unknown key \"%s\"", name);
+        x->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int validate(config *c, char *err, size_t errlen)
+{
+    size_t n = strlen(c->jwt_secret);
+    if (n > 0 && n < CONFIG_SECRET_MIN) {
+        snprintf(err, errlen,
+                 "JWT_SECRET is too short (%zu characters; at least %d): use a long random "
+                 "value, or unset it to have one generated",
+                 n, CONFIG_SECRET_MIN);
+        return -EINVAL;
+    }
+    if (c->data_dir[0] == '\0') {
+        snprintf(err, errlen, "CLOUDYA_DATA_DIR must not be empty");
+        return -EINVAL;
+    }
+    if (c->host[0] == '\0') {
+        snprintf(err, errlen, "HOST must not be empty");
+        return -EINVAL;
+    }
+    if (c->docker_socket[0] == '\0') {
+        snprintf(err, errlen, "DOCKER_SOCKET must not be empty");
+        return -EINVAL;
+    }
+    if (c->database_url[0] == '\0') {
+        if ((size_t)snprintf(c->database_url, sizeof(c->database_url), "sqlite://%s/cloudya.db",
+                             c->data_dir) >= sizeof(c->database_url)) {
+            snprintf(err, errlen, "CLOUDYA_DATA_DIR is too long");
+            return -EINVAL;
+        }
+    }
+    const char *u = c->database_url;
+    if (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0) {
+        snprintf(err, errlen, "DATABASE_URL: the PostgreSQL backend is not built yet; use "
+                              "sqlite://PATH (the default) for now");
+        return -EINVAL;
+    }
+    if (strncmp(u, "sqlite://", 9) != 0 || u[9] == '\0') {
+        snprintf(err, errlen, "DATABASE_URL must start with sqlite:// (e.g. sqlite://./data/cloudya.db)");
+        return -EINVAL;
+    }
+    if (log_level_valid(c->log_level) != 0) {
+        snprintf(err, errlen, "LOG_LEVEL must be debug, info, warn or error (got \"%s\")",
+                 c->log_level);
+        return -EINVAL;
+    }
+    if (strcasecmp(c->log_format, "logfmt") != 0 && strcasecmp(c->log_format, "json") != 0) {
+        snprintf(err, errlen, "LOG_FORMAT must be logfmt or json (got \"%s\")", c->log_format);
+        return -EINVAL;
+    }
+    if (c->admin_email[0] != '\0' && c->admin_password[0] != '\0' &&
+        strlen(c->admin_password) < 8) {
+        snprintf(err, errlen, "CLOUDYA_ADMIN_PASSWORD is too short (at least 8 characters)");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Defaults, file, environment, validation: in that order, so the environment always wins. */
+int config_load(config *c, const char *ini_path, char *err, size_t errlen)
+{
+    defaults(c);
+    if (ini_path != NULL) {
+        struct ini_ctx x = {c, err, errlen, 0};
+        FILE *f = fopen(ini_path, "r");
+        if (f == NULL) {
+            snprintf(err, errlen, "cannot read %s: %s", ini_path, strerror(errno));
+            return -EINVAL;
+        }
+        int line = ini_parse_file(f, on_ini_pair, &x);
+        fclose(f);
+        if (x.failed || line != 0) {
+            char inner[512];
+            str_copy(inner, sizeof(inner), x.failed ? err : "syntax error");
+            snprintf(err, errlen, "%s, line %d: %s", ini_path, line, inner);
+            return -EINVAL;
+        }
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *v = getenv(keys[i].name);
+        if (v != NULL && config_set(c, keys[i].name, v, err, errlen) < 0)
+            return -EINVAL;
+    }
+    return validate(c, err, errlen);
+}

@@ -1,0 +1,169 @@
+/* cloudyad: the Cloud Agent daemon. Reads its configuration, opens the store, serves the
+ * API until SIGTERM or SIGINT, then drains requests in flight and closes cleanly. */
+#define _POSIX_C_SOURCE 200809L
+#include "admin.h"
+#include "api.h"
+#include "app.h"
+#include "log.h"
+#include "password.h"
+#include "probe.h"
+#include "secret.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHUTDOWN_GRACE_MS 10000
+#define RATELIMIT_SLOTS 16384
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cloudyad [-c FILE] [-n]\n"
+               "       cloudyad [-c FILE] admin create --email EMAIL [--name NAME] "
+               "[--password-stdin]\n"
+               "       cloudyad [-c FILE] admin count\n"
+               "       cloudyad --version\n"
+               "\n"
+               "  -c FILE   read settings from an INI file (environment variables win)\n"
+               "  -n        check the configuration and exit (0 = fine, 1 = the reason)\n"
+               "\n"
+               "Settings (environment): PORT, HOST, DATABASE_URL, JWT_SECRET, DOCKER_SOCKET,\n"
+               "CLOUDYA_DATA_DIR, CLOUDYA_ADMIN_EMAIL, CLOUDYA_ADMIN_PASSWORD, LOG_LEVEL,\n"
+               "LOG_FORMAT; see README.md for all of them.\n");
+}
+
+static int serve(app *a)
+{
+    char err[512];
+    int status = 1;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    /* Blocked before any thread starts, so only sigwait below ever sees them. */
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        fatalx("cannot initialize libcurl");
+    if (password_init(a->cfg.hash_concurrency) != 0)
+        fatalx("cannot initialize libsodium");
+    int rc = secret_mkdirs(a->cfg.data_dir);
+    if (rc != 0)
+        fatalx("cannot create the data directory %s: %s", a->cfg.data_dir, strerror(-rc));
+    if (secret_load(a->cfg.jwt_secret, a->cfg.data_dir, a->jwt_key, sizeof(a->jwt_key),
+                    &a->jwt_key_len, err, sizeof(err)) != 0)
+        fatalx("JWT secret: %s", err);
+
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = a->cfg.http_threads > 0 ? (unsigned)a->cfg.http_threads
+                                               : (unsigned)(ncpu > 0 ? ncpu : 1);
+    unsigned pool = threads + (unsigned)a->cfg.http_workers + 2;
+    if (store_open(a->cfg.database_url, pool, &a->st, err, sizeof(err)) != 0)
+        fatalx("cannot open the database: %s", err);
+    log_info("database %s (%s, schema version %d)", a->cfg.database_url, store_backend(a->st),
+             store_schema_version(a->st));
+    store_token_purge_expired(a->st, (int64_t)time(NULL));
+    if (admin_bootstrap(a->st, &a->cfg) != 0)
+        goto out_store;
+
+    a->login_by_email = ratelimit_new(RATELIMIT_SLOTS, a->cfg.login_max_failures,
+                                      a->cfg.login_window);
+    a->login_by_ip = ratelimit_new(RATELIMIT_SLOTS, a->cfg.login_max_failures_ip,
+                                   a->cfg.login_window);
+    a->engine = docker_new(a->cfg.docker_socket);
+    if (probe_start(a) != 0)
+        fatalx("cannot start the Engine probe");
+
+    static router r;
+    if (api_routes(&r) != 0)
+        fatalx("the route table is malformed");
+    http_server_opts o = {
+        .host = a->cfg.host,
+        .port = a->cfg.port,
+        .threads = threads,
+        .workers = (unsigned)a->cfg.http_workers,
+        .max_connections = (unsigned)a->cfg.max_connections,
+        .max_per_ip = (unsigned)a->cfg.max_connections_per_ip,
+        .timeout_s = (unsigned)a->cfg.connection_timeout,
+        .body_max = HTTP_BODY_MAX_DEFAULT,
+        .app = a,
+    };
+    http_server *srv = NULL;
+    if (http_server_start(&o, &r, &srv, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto out_probe;
+    }
+    log_info("cloudyad %s listening on http://%s:%d (%u threads, %u workers)", APP_VERSION,
+             a->cfg.host, a->cfg.port, threads, o.workers);
+    printf("cloudyad %s listening on http://%s:%d\n", APP_VERSION, a->cfg.host, a->cfg.port);
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log_info("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    int left = http_server_shutdown(srv, SHUTDOWN_GRACE_MS);
+    if (left > 0)
+        log_warnx("%d requests were still in flight after %d ms", left, SHUTDOWN_GRACE_MS);
+    status = 0;
+out_probe:
+    probe_stop();
+    docker_free(a->engine);
+    ratelimit_free(a->login_by_email);
+    ratelimit_free(a->login_by_ip);
+out_store:
+    store_close(a->st);
+    curl_global_cleanup();
+    log_info("stopped");
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    static app a;
+    const char *ini = NULL;
+    int check_only = 0;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            ini = argv[++i];
+        } else if (strcmp(argv[i], "-n") == 0) {
+            check_only = 1;
+        } else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+            printf("cloudyad %s\n", APP_VERSION);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "cloudyad: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else {
+            break;
+        }
+    }
+    char err[512];
+    if (config_load(&a.cfg, ini, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cloudyad: configuration error: %s\n", err);
+        return 1;
+    }
+    log_set_level(a.cfg.log_level);
+    log_set_format(a.cfg.log_format);
+    if (check_only) {
+        printf("configuration OK\n");
+        return 0;
+    }
+    if (i < argc) {
+        if (strcmp(argv[i], "admin") == 0)
+            return admin_main(&a.cfg, argc - i - 1, argv + i + 1);
+        fprintf(stderr, "cloudyad: unknown command %s\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    return serve(&a);
+}

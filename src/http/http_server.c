@@ -1,0 +1,515 @@
+#define _GNU_SOURCE
+#include "http_server.h"
+
+#include "log.h"
+#include "response.h"
+#include "str.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* After a 413 we keep reading and discarding at most this much, then drop the connection. */
+#define DISCARD_MAX (8 * 1024 * 1024)
+#define JOB_QUEUE_MAX 4096
+#define CONNECTION_MEMORY (64 * 1024)
+
+enum req_state { ST_READING, ST_DEFERRED, ST_DONE, ST_QUEUED };
+
+struct resp_header {
+    char *name;
+    char *value;
+};
+
+struct http_req {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method; /* MHD's, valid for the request */
+    char *path;
+    char id[HTTP_REQUEST_ID_MAX + 1];
+    char ip[INET6_ADDRSTRLEN];
+    char *body;
+    size_t body_len, body_cap;
+    int too_large;
+    size_t discarded;
+    enum req_state state;
+    route_match match;
+    void *user;
+    int status;
+    const char *content_type;
+    char *resp_body;
+    size_t resp_len;
+    struct resp_header hdrs[HTTP_MAX_RESP_HEADERS];
+    int nhdrs;
+    int64_t start_ms;
+    http_req *next_job;
+};
+
+struct http_server {
+    struct MHD_Daemon *d;
+    const router *r;
+    http_server_opts o;
+    pthread_t *workers;
+    unsigned nworkers;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    http_req *q_head, *q_tail;
+    size_t q_len;
+    int stopping;
+    atomic_int inflight;
+};
+
+/* --- request accessors ------------------------------------------------------------- */
+
+const char *http_req_method(const http_req *q)
+{
+    return q->method;
+}
+
+const char *http_req_path(const http_req *q)
+{
+    return q->path;
+}
+
+const char *http_req_param(const http_req *q, const char *name)
+{
+    return route_match_param(&q->match, name);
+}
+
+const char *http_req_header(const http_req *q, const char *name)
+{
+    return MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const http_req *q, const char *name)
+{
+    return MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_body(const http_req *q, size_t *len)
+{
+    if (len != NULL)
+        *len = q->body_len;
+    return q->body;
+}
+
+const char *http_req_ip(const http_req *q)
+{
+    return q->ip;
+}
+
+const char *http_req_id(const http_req *q)
+{
+    return q->id;
+}
+
+void *http_req_app(const http_req *q)
+{
+    return q->srv->o.app;
+}
+
+void http_req_set_user(http_req *q, void *user)
+{
+    q->user = user;
+}
+
+void *http_req_user(const http_req *q)
+{
+    return q->user;
+}
+
+/* Extra headers are copied because handlers often build them on the stack. */
+void http_resp_header(http_req *q, const char *name, const char *value)
+{
+    if (q->nhdrs >= HTTP_MAX_RESP_HEADERS) {
+        log_warnx("dropping response header %s: too many", name);
+        return;
+    }
+    q->hdrs[q->nhdrs].name = xstrdup(name);
+    q->hdrs[q->nhdrs].value = xstrdup(value);
+    q->nhdrs++;
+}
+
+/* Records the answer; the event thread sends it when the handler has returned. */
+void http_respond(http_req *q, int status, const char *content_type, char *body, size_t len)
+{
+    free(q->resp_body);
+    q->status = status;
+    q->content_type = content_type;
+    q->resp_body = body;
+    q->resp_len = len;
+}
+
+/* --- request life cycle -------------------------------------------------------------- */
+
+static int valid_request_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > HTTP_REQUEST_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *url,
+                         const char *method)
+{
+    http_req *q = xcalloc(1, sizeof(*q));
+    q->srv = s;
+    q->conn = c;
+    q->method = method;
+    q->path = xstrdup(url);
+    q->start_ms = time_mono_ms();
+    const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid != NULL && valid_request_id(rid))
+        str_copy(q->id, sizeof(q->id), rid);
+    else
+        str_random_hex(q->id, 8);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    str_copy(q->ip, sizeof(q->ip), "unknown");
+    if (ci != NULL && ci->client_addr != NULL) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, q->ip,
+                      sizeof(q->ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      q->ip, sizeof(q->ip));
+    }
+    return q;
+}
+
+static void req_free(http_req *q)
+{
+    free(q->path);
+    free(q->body);
+    free(q->resp_body);
+    for (int i = 0; i < q->nhdrs; i++) {
+        free(q->hdrs[i].name);
+        free(q->hdrs[i].value);
+    }
+    free(q);
+}
+
+/* Turns the recorded answer into an MHD response and queues it. */
+static enum MHD_Result send_response(http_req *q)
+{
+    if (q->status == 0) {
+        log_error("no response from the handler of %s %s", q->method, q->path);
+        http_error(q, 500, "internal", "the server failed to produce a response");
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(q->resp_len, q->resp_body, &free);
+    if (r == NULL) {
+        log_error("cannot create a response for %s %s", q->method, q->path);
+        return MHD_NO;
+    }
+    q->resp_body = NULL; /* MHD owns it now */
+    if (q->content_type != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, q->content_type);
+    MHD_add_response_header(r, "X-Request-Id", q->id);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < q->nhdrs; i++)
+        MHD_add_response_header(r, q->hdrs[i].name, q->hdrs[i].value);
+    enum MHD_Result ret = MHD_queue_response(q->conn, (unsigned)q->status, r);
+    MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        q->state = ST_QUEUED;
+    if (log_enabled(LOG_INFO))
+        log_at(LOG_INFO, "http", 0, "%s %s %d %lldms ip=%s", q->method, q->path, q->status,
+               (long long)(time_mono_ms() - q->start_ms), q->ip);
+    return ret;
+}
+
+/* Hands a slow route to the worker pool; the connection stays suspended until it is done. */
+static int defer(http_req *q)
+{
+    http_server *s = q->srv;
+    pthread_mutex_lock(&s->mu);
+    if (s->q_len >= JOB_QUEUE_MAX || s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return -EBUSY;
+    }
+    q->state = ST_DEFERRED;
+    MHD_suspend_connection(q->conn);
+    q->next_job = NULL;
+    if (s->q_tail != NULL)
+        s->q_tail->next_job = q;
+    else
+        s->q_head = q;
+    s->q_tail = q;
+    s->q_len++;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static enum MHD_Result dispatch(http_req *q)
+{
+    char allow[64];
+    /* HEAD is answered as GET; MHD leaves the body out. */
+    const char *m = strcmp(q->method, "HEAD") == 0 ? "GET" : q->method;
+    int rc = router_match(q->srv->r, m, q->path, &q->match, allow, sizeof(allow));
+    if (rc == -ENOENT) {
+        http_error(q, 404, "not_found", "no such endpoint: %s %s", q->method, q->path);
+    } else if (rc == -EPERM) {
+        http_resp_header(q, "Allow", allow);
+        http_error(q, 405, "method_not_allowed", "%s is not allowed on %s (allowed: %s)",
+                   q->method, q->path, allow);
+    } else if (q->match.route->flags & ROUTE_SLOW) {
+        if (defer(q) == 0)
+            return MHD_YES;
+        http_resp_header(q, "Retry-After", "1");
+        http_error(q, 503, "busy", "the server is busy; try again shortly");
+    } else {
+        q->match.route->fn(q);
+    }
+    return send_response(q);
+}
+
+/* Records a 413 and marks the connection for closing; idempotent. */
+static void reject_too_large(http_req *q)
+{
+    if (!q->too_large) {
+        q->too_large = 1;
+        http_resp_header(q, "Connection", "close");
+    }
+    http_error(q, 413, "too_large", "the request body is larger than %zu bytes",
+               q->srv->o.body_max);
+}
+
+/* MHD calls this once with the headers, once per body chunk, and once at the end (and
+ * again after a resume). */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    http_server *s = cls;
+    http_req *q = *con_cls;
+    (void)version;
+    if (q == NULL) {
+        q = req_new(s, c, url, method);
+        *con_cls = q;
+        atomic_fetch_add(&s->inflight, 1);
+        log_set_request_id(q->id);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        int64_t n;
+        if (cl != NULL && str_to_int64(cl, 0, INT64_MAX, &n) == 0 && (uint64_t)n > s->o.body_max) {
+            reject_too_large(q);
+            return send_response(q);
+        }
+        return MHD_YES;
+    }
+    log_set_request_id(q->id);
+    if (*upload_data_size != 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (q->too_large) {
+            q->discarded += n;
+            return q->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+        }
+        if (q->body_len + n > s->o.body_max) {
+            free(q->body);
+            q->body = NULL;
+            q->body_len = 0;
+            q->discarded = n;
+            reject_too_large(q);
+            return MHD_YES; /* the 413 goes out once MHD has the end of the upload */
+        }
+        if (q->body_len + n + 1 > q->body_cap) {
+            size_t cap = q->body_cap ? q->body_cap : 1024;
+            while (cap < q->body_len + n + 1)
+                cap *= 2;
+            q->body = xrealloc(q->body, cap);
+            q->body_cap = cap;
+        }
+        memcpy(q->body + q->body_len, upload_data, n);
+        q->body_len += n;
+        q->body[q->body_len] = '\0';
+        return MHD_YES;
+    }
+    switch (q->state) {
+    case ST_QUEUED:
+    case ST_DEFERRED:
+        return MHD_YES;
+    case ST_DONE:
+        return send_response(q);
+    case ST_READING:
+        break;
+    }
+    if (q->too_large) {
+        reject_too_large(q);
+        return send_response(q);
+    }
+    return dispatch(q);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    http_server *s = cls;
+    http_req *q = *con_cls;
+    (void)c;
+    (void)toe;
+    if (q == NULL)
+        return;
+    *con_cls = NULL;
+    req_free(q);
+    atomic_fetch_sub(&s->inflight, 1);
+    log_set_request_id(NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    http_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (s->q_head == NULL && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        http_req *q = s->q_head;
+        if (q == NULL) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        s->q_head = q->next_job;
+        if (s->q_head == NULL)
+            s->q_tail = NULL;
+        s->q_len--;
+        pthread_mutex_unlock(&s->mu);
+        log_set_request_id(q->id);
+        q->match.route->fn(q);
+        log_set_request_id(NULL);
+        q->state = ST_DONE;
+        MHD_resume_connection(q->conn);
+    }
+    return NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_at(LOG_WARN, "libmicrohttpd", 0, "%s", msg);
+}
+
+/* Resolves the bind address; numeric addresses and names both work. */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss, int *v6, char *err,
+                   size_t errlen)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve HOST %s: %s", host, gai_strerror(rc));
+        return -EINVAL;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Starts MHD with an epoll thread pool and our limits set explicitly, plus the workers. */
+int http_server_start(const http_server_opts *o, const router *r, http_server **out, char *err,
+                      size_t errlen)
+{
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    int rc = resolve(o->host, o->port, &ss, &v6, err, errlen);
+    if (rc != 0)
+        return rc;
+    http_server *s = xcalloc(1, sizeof(*s));
+    s->o = *o;
+    s->r = r;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->inflight, 0);
+    s->nworkers = o->workers ? o->workers : 1;
+    s->workers = xcalloc(s->nworkers, sizeof(pthread_t));
+    for (unsigned i = 0; i < s->nworkers; i++) {
+        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0) {
+            snprintf(err, errlen, "cannot start worker threads: %s", strerror(errno));
+            s->nworkers = i;
+            http_server_shutdown(s, 0);
+            return -EAGAIN;
+        }
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 1),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned)1, MHD_OPTION_END);
+    if (s->d == NULL) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not permitted)",
+                 o->host, o->port);
+        http_server_shutdown(s, 0);
+        return -EADDRINUSE;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Quiesce, drain, then stop: requests in flight get their answers before we close. */
+int http_server_shutdown(http_server *s, int timeout_ms)
+{
+    if (s == NULL)
+        return 0;
+    if (s->d != NULL) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+    }
+    int64_t deadline = time_mono_ms() + timeout_ms;
+    while (atomic_load(&s->inflight) > 0 && time_mono_ms() < deadline)
+        usleep(10 * 1000);
+    int left = atomic_load(&s->inflight);
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    if (s->d != NULL)
+        MHD_stop_daemon(s->d);
+    free(s->workers);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+    return left;
+}

@@ -1,0 +1,62 @@
+/* The seam between Cloudya and its HTTP library (libmicrohttpd). Nothing above src/http
+ * includes microhttpd.h: handlers see an http_req, read the request through accessors and
+ * answer with http_respond(). Routes flagged ROUTE_SLOW run on a worker pool while their
+ * connection is suspended, so a slow Argon2id hash or Engine call never stalls the event
+ * threads. */
+#ifndef CLOUDYA_HTTP_SERVER_H
+#define CLOUDYA_HTTP_SERVER_H
+#include "router.h"
+
+#include <stddef.h>
+
+#define HTTP_BODY_MAX_DEFAULT (1024 * 1024)
+#define HTTP_REQUEST_ID_MAX 64
+#define HTTP_MAX_RESP_HEADERS 8
+
+typedef struct http_server http_server;
+
+typedef struct http_server_opts {
+    const char *host;          /* bind address, numeric or a name */
+    int port;
+    unsigned threads;          /* event threads (MHD thread pool) */
+    unsigned workers;          /* worker threads for ROUTE_SLOW routes */
+    unsigned max_connections;
+    unsigned max_per_ip;
+    unsigned timeout_s;        /* idle connection timeout */
+    size_t body_max;           /* larger bodies get 413 */
+    void *app;                 /* handed to handlers through http_req_app() */
+} http_server_opts;
+
+/* Binds and starts serving r. Returns 0, or a negative errno with a sentence in err. */
+int http_server_start(const http_server_opts *o, const router *r, http_server **out, char *err,
+                      size_t errlen);
+
+/* Stops accepting new connections, waits up to timeout_ms for requests in flight to be
+ * answered, then closes everything. Returns the number of requests still in flight when
+ * it gave up (0 on a clean drain). */
+int http_server_shutdown(http_server *s, int timeout_ms);
+
+/* Request accessors. Strings live as long as the request. */
+const char *http_req_method(const http_req *q);
+const char *http_req_path(const http_req *q);
+const char *http_req_param(const http_req *q, const char *name); /* route ":name" */
+const char *http_req_header(const http_req *q, const char *name); /* case-insensitive */
+const char *http_req_query(const http_req *q, const char *name);
+const char *http_req_body(const http_req *q, size_t *len);
+const char *http_req_ip(const http_req *q);
+const char *http_req_id(const http_req *q);
+void *http_req_app(const http_req *q);
+
+/* A per-request slot for the layer above (the authenticated caller, for instance). */
+void http_req_set_user(http_req *q, void *user);
+void *http_req_user(const http_req *q);
+
+/* Adds a response header (copied); up to HTTP_MAX_RESP_HEADERS per response. */
+void http_resp_header(http_req *q, const char *name, const char *value);
+
+/* Sets the response. body (len bytes) is malloc'ed memory the server takes ownership of
+ * and frees, or NULL. content_type may be NULL when there is no body. A second call
+ * replaces the first. */
+void http_respond(http_req *q, int status, const char *content_type, char *body, size_t len);
+
+#endif

@@ -1,0 +1,260 @@
+/* The backend-neutral half of store.h: parses the database URL, picks a backend, and checks
+ * every argument once so that each backend can trust what it receives. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_backend.h"
+
+#define POOL_MAX 64
+#define JTI_MAX 128 /* buffer size; jwt.h's tokens carry at most 63 bytes */
+#define AUDIT_LIMIT_MAX 1000
+#define AUDIT_ACTION_SIZE sizeof(((store_audit *)0)->action)
+
+/* See store_backend.h. vsnprintf truncates safely; an error message never needs more. */
+void store_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* 1 when s is a non-NULL string that fits in a buffer of size bytes (NUL included) and,
+ * unless empty_ok, is not empty. */
+static int str_ok(const char *s, size_t size, int empty_ok)
+{
+    if (!s) return 0;
+    size_t len = strnlen(s, size);
+    return len < size && (empty_ok || len > 0);
+}
+
+/* 1 when the fixed buffer buf holds a NUL-terminated string (and a non-empty one unless
+ * empty_ok): a struct filled by a caller must never make us read past a field. */
+static int field_ok(const char *buf, size_t size, int empty_ok)
+{
+    return memchr(buf, '\0', size) != NULL && (empty_ok || buf[0] != '\0');
+}
+
+#define FIELD_OK(f, empty_ok) field_ok((f), sizeof(f), (empty_ok))
+
+/* ASCII-only on purpose: emails are compared byte for byte, never through the locale. */
+static void ascii_lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
+}
+
+/* Parses the URL's scheme here so that backends only ever see their own part of the URL.
+ * The PostgreSQL schemes are recognised now so that a configured DATABASE_URL fails with a
+ * clear reason instead of "unknown scheme". The rejected URL is never echoed whole: it may
+ * carry a password. */
+int store_open(const char *url, unsigned pool_size, store **out, char *err, size_t errlen)
+{
+    store *s = NULL;
+    int ret;
+
+    store_set_err(err, errlen, "%s", "");
+    if (!out) {
+        store_set_err(err, errlen, "store_open needs somewhere to put the store");
+        return -EINVAL;
+    }
+    *out = NULL;
+    if (!url || !url[0]) {
+        store_set_err(err, errlen,
+                      "the database URL is empty: use sqlite:///path/to/cloudya.db or "
+                      "postgresql://user@host/dbname");
+        return -EINVAL;
+    }
+    if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
+        store_set_err(err, errlen, "the PostgreSQL backend is not built yet");
+        return -ENOTSUP;
+    }
+    if (!starts_with(url, "sqlite://")) {
+        const char *colon = strchr(url, ':');
+        int schemelen = colon && colon - url <= 32 ? (int)(colon - url) : 0;
+        if (schemelen > 0)
+            store_set_err(err, errlen,
+                          "the database URL scheme \"%.*s\" is not supported: use sqlite:// "
+                          "(sqlite:///abs/path.db or sqlite://rel/path.db) or postgresql:// "
+                          "(also written postgres://)",
+                          schemelen, url);
+        else
+            store_set_err(err, errlen,
+                          "the database URL must start with sqlite:// (sqlite:///abs/path.db or "
+                          "sqlite://rel/path.db) or postgresql:// (also written postgres://)");
+        return -EINVAL;
+    }
+    if (pool_size == 0 || pool_size > POOL_MAX) {
+        store_set_err(err, errlen, "the database pool size must be between 1 and %d, not %u",
+                      POOL_MAX, pool_size);
+        return -EINVAL;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        store_set_err(err, errlen, "out of memory opening the database");
+        return -ENOMEM;
+    }
+    ret = store_sqlite_open(url + strlen("sqlite://"), pool_size, &s->ops, &s->impl, err, errlen);
+    if (ret < 0) goto out;
+    snprintf(s->backend, sizeof s->backend, "%s", "sqlite");
+    *out = s;
+    s = NULL;
+out:
+    free(s);
+    return ret;
+}
+
+/* NULL is accepted so that cleanup paths need no check. */
+void store_close(store *s)
+{
+    if (!s) return;
+    s->ops->close(s->impl);
+    free(s);
+}
+
+/* Used by health checks: a real round trip, not a look at a cached flag. */
+int store_ping(store *s)
+{
+    if (!s) return -EINVAL;
+    return s->ops->ping(s->impl);
+}
+
+/* "" for NULL, so that it can always be printed. */
+const char *store_backend(const store *s)
+{
+    return s ? s->backend : "";
+}
+
+/* Reported by /health and used by tests; the backend reads its own schema_version table. */
+int store_schema_version(store *s)
+{
+    if (!s) return -EINVAL;
+    return s->ops->schema_version(s->impl);
+}
+
+/* Checks both structs completely before the backend runs its transaction, so that a bad
+ * field is -EINVAL rather than a constraint failure. Two normalisations happen in place: the
+ * email is lowercased (ASCII) and an empty u->client_id is set to c->id; a u->client_id that
+ * names another client is -EINVAL. disabled becomes 0 or 1. */
+int store_client_user_create(store *s, store_client *c, store_user *u)
+{
+    if (!s || !c || !u) return -EINVAL;
+    if (!FIELD_OK(c->id, 0) || !FIELD_OK(c->name, 1) || !FIELD_OK(c->plan, 0)) return -EINVAL;
+    if (c->quota_containers < 0 || c->quota_memory_mb < 0 || !isfinite(c->quota_cpus) ||
+        c->quota_cpus < 0)
+        return -EINVAL;
+    if (!FIELD_OK(u->id, 0) || !FIELD_OK(u->email, 0) || !FIELD_OK(u->name, 1) ||
+        !FIELD_OK(u->role, 0) || !FIELD_OK(u->client_id, 1) || !FIELD_OK(u->password_hash, 0))
+        return -EINVAL;
+    if (strcmp(u->role, "admin") != 0 && strcmp(u->role, "client") != 0) return -EINVAL;
+    if (u->client_id[0] == '\0')
+        memcpy(u->client_id, c->id, sizeof u->client_id);
+    else if (strcmp(u->client_id, c->id) != 0)
+        return -EINVAL;
+    ascii_lower(u->email);
+    u->disabled = u->disabled ? 1 : 0;
+    return s->ops->client_user_create(s->impl, c, u);
+}
+
+/* Looks a user up by primary key; -ENOENT when there is none. */
+int store_user_get(store *s, const char *id, store_user *out)
+{
+    if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->user_get(s->impl, id, out);
+}
+
+/* The login path: email is lowercased (ASCII) before the lookup, as it was when stored. */
+int store_user_get_by_email(store *s, const char *email, store_user *out)
+{
+    char lc[STORE_EMAIL_MAX + 1];
+    if (!s || !out || !str_ok(email, sizeof lc, 0)) return -EINVAL;
+    memcpy(lc, email, strlen(email) + 1);
+    ascii_lower(lc);
+    return s->ops->user_get_by_email(s->impl, lc, out);
+}
+
+/* Counts every user whose role is "admin", disabled ones included. */
+int store_user_count_admins(store *s, int64_t *n)
+{
+    if (!s || !n) return -EINVAL;
+    return s->ops->user_count_admins(s->impl, n);
+}
+
+/* Any non-zero disabled is stored as 1. -ENOENT when no such user exists. */
+int store_user_set_disabled(store *s, const char *id, int disabled)
+{
+    if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->user_set_disabled(s->impl, id, disabled ? 1 : 0);
+}
+
+/* Deletes one user row; -ENOENT when no such user exists. The client stays. */
+int store_user_delete(store *s, const char *id)
+{
+    if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->user_delete(s->impl, id);
+}
+
+/* Looks a client (tenant) up by primary key; -ENOENT when there is none. */
+int store_client_get(store *s, const char *id, store_client *out)
+{
+    if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->client_get(s->impl, id, out);
+}
+
+/* Revoking the same jti twice is not an error (a double logout): the later expiry wins. */
+int store_token_revoke(store *s, const char *jti, int64_t expires_at)
+{
+    if (!s || !str_ok(jti, JTI_MAX, 0)) return -EINVAL;
+    return s->ops->token_revoke(s->impl, jti, expires_at);
+}
+
+/* Asked on every authenticated request, after the signature has been verified. */
+int store_token_is_revoked(store *s, const char *jti)
+{
+    if (!s || !str_ok(jti, JTI_MAX, 0)) return -EINVAL;
+    return s->ops->token_is_revoked(s->impl, jti);
+}
+
+/* Run periodically so that the revocation table holds only tokens that could still verify. */
+int store_token_purge_expired(store *s, int64_t now)
+{
+    if (!s) return -EINVAL;
+    return s->ops->token_purge_expired(s->impl, now);
+}
+
+/* Every text field must be NUL-terminated inside its buffer and action must not be empty. */
+int store_audit_add(store *s, const store_audit *a)
+{
+    if (!s || !a) return -EINVAL;
+    if (!FIELD_OK(a->actor, 1) || !FIELD_OK(a->client_id, 1) || !FIELD_OK(a->action, 0) ||
+        !FIELD_OK(a->target, 1) || !FIELD_OK(a->ip, 1) || !FIELD_OK(a->result, 1) ||
+        !FIELD_OK(a->detail, 1))
+        return -EINVAL;
+    return s->ops->audit_add(s->impl, a);
+}
+
+/* NULL filters mean the same as "": no filter. A limit outside 1..1000 is -EINVAL. When no
+ * row matches, *out is NULL and *n is 0. */
+int store_audit_list(store *s, const char *client_id, const char *action, int limit,
+                     store_audit **out, size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!s || !out || !n || limit < 1 || limit > AUDIT_LIMIT_MAX) return -EINVAL;
+    if (!client_id) client_id = "";
+    if (!action) action = "";
+    if (!str_ok(client_id, STORE_ID_MAX, 1) || !str_ok(action, AUDIT_ACTION_SIZE, 1))
+        return -EINVAL;
+    return s->ops->audit_list(s->impl, client_id, action, limit, out, n);
+}

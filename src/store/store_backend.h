@@ -1,0 +1,58 @@
+/* Private to src/store/: the table of functions every storage backend provides. store.c
+ * validates arguments and dispatches through it, so adding the PostgreSQL backend means one
+ * more store_<backend>_open() and one more ops table; no caller of store.h changes.
+ *
+ * A backend function receives its own impl pointer and arguments that store.c has already
+ * checked (non-NULL, NUL-terminated within their buffers, lengths and enumerations valid). */
+#ifndef CLOUDYA_STORE_BACKEND_H
+#define CLOUDYA_STORE_BACKEND_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+/* The one place store code logs; the lead swaps in the project's log module here later.
+ * fmt must be a string literal and at least one argument must follow it. */
+#define STORE_LOG_ERR(fmt, ...)                                                                    \
+    fprintf(stderr, "level=error func=%s msg=\"" fmt "\"\n", __func__, __VA_ARGS__)
+
+/* One entry per store.h function except store_open (which creates the object and so cannot
+ * be reached through it) and store_backend (which reads store.backend). */
+struct store_ops {
+    void (*close)(void *impl);
+    int (*ping)(void *impl);
+    int (*schema_version)(void *impl);
+    int (*client_user_create)(void *impl, store_client *c, store_user *u);
+    int (*user_get)(void *impl, const char *id, store_user *out);
+    int (*user_get_by_email)(void *impl, const char *email, store_user *out);
+    int (*user_count_admins)(void *impl, int64_t *n);
+    int (*user_set_disabled)(void *impl, const char *id, int disabled);
+    int (*user_delete)(void *impl, const char *id);
+    int (*client_get)(void *impl, const char *id, store_client *out);
+    int (*token_revoke)(void *impl, const char *jti, int64_t expires_at);
+    int (*token_is_revoked)(void *impl, const char *jti);
+    int (*token_purge_expired)(void *impl, int64_t now);
+    int (*audit_add)(void *impl, const store_audit *a);
+    /* client_id and action are never NULL here ("" means no filter); limit is 1..1000. */
+    int (*audit_list)(void *impl, const char *client_id, const char *action, int limit,
+                      store_audit **out, size_t *n);
+};
+
+struct store {
+    const struct store_ops *ops;
+    void *impl;
+    char backend[16]; /* "sqlite" | "postgresql" */
+};
+
+/* Fills err (when err is non-NULL and errlen > 0) with a formatted sentence. */
+void store_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Opens the SQLite database at path (the URL with "sqlite://" stripped) with pool_size
+ * connections and migrates it. Returns 0 with *ops and *impl set, or a negative errno with a
+ * sentence in err. */
+int store_sqlite_open(const char *path, unsigned pool_size, const struct store_ops **ops,
+                      void **impl, char *err, size_t errlen);
+
+#endif

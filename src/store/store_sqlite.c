@@ -1,0 +1,898 @@
+/* The SQLite backend of store.h.
+ *
+ * A fixed pool of connections, each used by one thread at a time (hence SQLITE_OPEN_NOMUTEX):
+ * a caller takes a connection from the free list (waiting on a condition variable when all
+ * are busy), runs its statements and gives it back. Each connection keeps its own prepared
+ * statements, prepared on first use with SQLITE_PREPARE_PERSISTENT; all SQL is fixed text in
+ * this file, and input only ever reaches SQLite through bind parameters.
+ *
+ * WAL lets readers run beside the single writer; busy_timeout makes writers queue for up to
+ * five seconds before a call answers -EBUSY. Multi-statement writes start with
+ * BEGIN IMMEDIATE so that they take the write lock up front and cannot deadlock on an
+ * upgrade from a read lock. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "migrations.h"
+#include "store_backend.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define MIN_SQLITE_VERSION 3037000 /* STRICT tables */
+#define MIN_SQLITE_TEXT "3.37"
+
+enum stmt_id {
+    ST_PING,
+    ST_VERSION,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_CLIENT_INSERT,
+    ST_CLIENT_GET,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_GET_BY_EMAIL,
+    ST_USER_COUNT_ADMINS,
+    ST_USER_SET_DISABLED,
+    ST_USER_DELETE,
+    ST_TOKEN_REVOKE,
+    ST_TOKEN_IS_REVOKED,
+    ST_TOKEN_PURGE,
+    ST_AUDIT_ADD,
+    ST_AUDIT_LIST,
+    ST_AUDIT_LIST_CLIENT,
+    ST_AUDIT_LIST_ACTION,
+    ST_AUDIT_LIST_BOTH,
+    ST_COUNT
+};
+
+#define USER_COLS "id, email, name, role, client_id, password_hash, disabled, created_at"
+#define CLIENT_COLS "id, name, plan, quota_containers, quota_memory_mb, quota_cpus, created_at"
+#define AUDIT_COLS "id, time, actor, client_id, action, target, ip, result, detail"
+
+/* One statement per filter combination, so that each uses its own index. */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_PING] = "SELECT 1",
+    [ST_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_version",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CLIENT_INSERT] =
+        "INSERT INTO clients (" CLIENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE id = ?1",
+    [ST_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [ST_USER_GET_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
+    [ST_USER_COUNT_ADMINS] = "SELECT count(*) FROM users WHERE role = 'admin'",
+    [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+    [ST_TOKEN_REVOKE] = "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2) "
+                        "ON CONFLICT (jti) DO UPDATE SET "
+                        "expires_at = max(expires_at, excluded.expires_at)",
+    [ST_TOKEN_IS_REVOKED] = "SELECT 1 FROM revoked_tokens WHERE jti = ?1",
+    [ST_TOKEN_PURGE] = "DELETE FROM revoked_tokens WHERE expires_at < ?1",
+    [ST_AUDIT_ADD] = "INSERT INTO audit_log (time, actor, client_id, action, target, ip, result, "
+                     "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_AUDIT_LIST] = "SELECT " AUDIT_COLS " FROM audit_log ORDER BY id DESC LIMIT ?3",
+    [ST_AUDIT_LIST_CLIENT] = "SELECT " AUDIT_COLS " FROM audit_log WHERE client_id = ?1 "
+                             "ORDER BY id DESC LIMIT ?3",
+    [ST_AUDIT_LIST_ACTION] = "SELECT " AUDIT_COLS " FROM audit_log WHERE action = ?2 "
+                             "ORDER BY id DESC LIMIT ?3",
+    [ST_AUDIT_LIST_BOTH] = "SELECT " AUDIT_COLS " FROM audit_log WHERE client_id = ?1 "
+                           "AND action = ?2 ORDER BY id DESC LIMIT ?3",
+};
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized on close */
+    const char *op;               /* the store function holding the connection, for logs */
+    struct conn *next;            /* free list link */
+};
+
+struct sqlite_store {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sync_ready; /* mu and cv were initialised */
+    struct conn *free_list;
+    struct conn *conns;
+    unsigned nconns;
+};
+
+/* ---- the pool ---------------------------------------------------------------------------- */
+
+/* Blocks until a connection is free. op names the caller in log lines. */
+static struct conn *conn_acquire(struct sqlite_store *ss, const char *op)
+{
+    pthread_mutex_lock(&ss->mu);
+    while (!ss->free_list)
+        pthread_cond_wait(&ss->cv, &ss->mu);
+    struct conn *c = ss->free_list;
+    ss->free_list = c->next;
+    pthread_mutex_unlock(&ss->mu);
+    c->next = NULL;
+    c->op = op;
+    return c;
+}
+
+static void conn_release(struct sqlite_store *ss, struct conn *c)
+{
+    pthread_mutex_lock(&ss->mu);
+    c->next = ss->free_list;
+    ss->free_list = c;
+    pthread_cond_signal(&ss->cv);
+    pthread_mutex_unlock(&ss->mu);
+}
+
+/* ---- statements and errors --------------------------------------------------------------- */
+
+/* Maps a failed SQLite result to the store.h contract, logging what is not an expected
+ * answer. Extended result codes are on, so rc tells the kind of constraint. */
+static int db_err(struct conn *c, int rc)
+{
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return -EEXIST;
+    /* SQLITE_LOCKED cannot happen without shared cache; if it does, it is "try later" too. */
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        STORE_LOG_ERR("%s: database busy beyond %d ms: %s", c->op, BUSY_TIMEOUT_MS,
+                      sqlite3_errmsg(c->db));
+        return -EBUSY;
+    }
+    STORE_LOG_ERR("%s: sqlite error %d: %s", c->op, rc, sqlite3_errmsg(c->db));
+    return -EIO;
+}
+
+static int prep(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!c->stmt[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmt[id], NULL);
+        if (rc != SQLITE_OK) return db_err(c, rc);
+    }
+    *out = c->stmt[id];
+    return 0;
+}
+
+/* Makes a cached statement ready for its next use and drops references to bound strings. */
+static void done(sqlite3_stmt *st)
+{
+    if (!st) return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static int bind_text(struct conn *c, sqlite3_stmt *st, int i, const char *v)
+{
+    int rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+}
+
+static int bind_i64(struct conn *c, sqlite3_stmt *st, int i, int64_t v)
+{
+    int rc = sqlite3_bind_int64(st, i, v);
+    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+}
+
+static int bind_dbl(struct conn *c, sqlite3_stmt *st, int i, double v)
+{
+    int rc = sqlite3_bind_double(st, i, v);
+    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+}
+
+/* 1 for a row, 0 when the statement is done, or a negative errno. */
+static int step(struct conn *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 1;
+    if (rc == SQLITE_DONE) return 0;
+    return db_err(c, rc);
+}
+
+/* Runs a cached statement that takes no parameters and returns no rows (BEGIN, COMMIT). */
+static int exec_stmt(struct conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, id, &st);
+    if (ret < 0) return ret;
+    ret = step(c, st);
+    done(st);
+    return ret < 0 ? ret : 0;
+}
+
+/* Undoes an open transaction, if any; its own failure only gets logged. */
+static void rollback(struct conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db)) exec_stmt(c, ST_ROLLBACK);
+}
+
+/* Copies a TEXT column into a fixed buffer. A value that does not fit is an error, never a
+ * silent truncation: store.c keeps longer values out, so this means the data was changed
+ * behind our back. NULL reads as "". */
+static int col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t len = (size_t)sqlite3_column_bytes(st, col);
+    if (!t) {
+        if (sqlite3_errcode(c->db) == SQLITE_NOMEM) return db_err(c, SQLITE_NOMEM);
+        dst[0] = '\0';
+        return 0;
+    }
+    if (len >= size) {
+        STORE_LOG_ERR("%s: column %s holds %zu bytes, more than the %zu the API allows", c->op,
+                      sqlite3_column_name(st, col), len, size - 1);
+        dst[0] = '\0';
+        return -EIO;
+    }
+    memcpy(dst, t, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+#define COL_TEXT(col, field) col_text(c, st, (col), (field), sizeof(field))
+
+static int read_user(struct conn *c, sqlite3_stmt *st, store_user *u)
+{
+    int ret;
+    memset(u, 0, sizeof *u);
+    if ((ret = COL_TEXT(0, u->id)) < 0 || (ret = COL_TEXT(1, u->email)) < 0 ||
+        (ret = COL_TEXT(2, u->name)) < 0 || (ret = COL_TEXT(3, u->role)) < 0 ||
+        (ret = COL_TEXT(4, u->client_id)) < 0 || (ret = COL_TEXT(5, u->password_hash)) < 0)
+        return ret;
+    u->disabled = sqlite3_column_int(st, 6) ? 1 : 0;
+    u->created_at = sqlite3_column_int64(st, 7);
+    return 0;
+}
+
+static int read_client(struct conn *c, sqlite3_stmt *st, store_client *cl)
+{
+    int ret;
+    memset(cl, 0, sizeof *cl);
+    if ((ret = COL_TEXT(0, cl->id)) < 0 || (ret = COL_TEXT(1, cl->name)) < 0 ||
+        (ret = COL_TEXT(2, cl->plan)) < 0)
+        return ret;
+    cl->quota_containers = sqlite3_column_int(st, 3);
+    cl->quota_memory_mb = sqlite3_column_int(st, 4);
+    cl->quota_cpus = sqlite3_column_double(st, 5);
+    cl->created_at = sqlite3_column_int64(st, 6);
+    return 0;
+}
+
+static int read_audit(struct conn *c, sqlite3_stmt *st, store_audit *a)
+{
+    int ret;
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, 0);
+    a->time = sqlite3_column_int64(st, 1);
+    if ((ret = COL_TEXT(2, a->actor)) < 0 || (ret = COL_TEXT(3, a->client_id)) < 0 ||
+        (ret = COL_TEXT(4, a->action)) < 0 || (ret = COL_TEXT(5, a->target)) < 0 ||
+        (ret = COL_TEXT(6, a->ip)) < 0 || (ret = COL_TEXT(7, a->result)) < 0 ||
+        (ret = COL_TEXT(8, a->detail)) < 0)
+        return ret;
+    return 0;
+}
+
+/* ---- the operations ---------------------------------------------------------------------- */
+
+static int ping(void *impl)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_PING, &st);
+    if (ret < 0) goto out;
+    ret = step(c, st);
+    if (ret == 0) {
+        STORE_LOG_ERR("%s: SELECT 1 returned no row", c->op);
+        ret = -EIO;
+    }
+    if (ret == 1) ret = 0;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int schema_version(void *impl)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_VERSION, &st);
+    if (ret < 0) goto out;
+    ret = step(c, st);
+    if (ret == 1) {
+        sqlite3_int64 v = sqlite3_column_int64(st, 0);
+        ret = v >= 0 && v <= INT_MAX ? (int)v : -EIO;
+    } else if (ret == 0) {
+        ret = -EIO;
+    }
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int insert_client(struct conn *c, const store_client *cl)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_CLIENT_INSERT, &st);
+    if (ret < 0) return ret;
+    if ((ret = bind_text(c, st, 1, cl->id)) < 0 || (ret = bind_text(c, st, 2, cl->name)) < 0 ||
+        (ret = bind_text(c, st, 3, cl->plan)) < 0 ||
+        (ret = bind_i64(c, st, 4, cl->quota_containers)) < 0 ||
+        (ret = bind_i64(c, st, 5, cl->quota_memory_mb)) < 0 ||
+        (ret = bind_dbl(c, st, 6, cl->quota_cpus)) < 0 ||
+        (ret = bind_i64(c, st, 7, cl->created_at)) < 0)
+        goto out;
+    ret = step(c, st);
+out:
+    done(st);
+    return ret < 0 ? ret : 0;
+}
+
+static int insert_user(struct conn *c, const store_user *u)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_USER_INSERT, &st);
+    if (ret < 0) return ret;
+    if ((ret = bind_text(c, st, 1, u->id)) < 0 || (ret = bind_text(c, st, 2, u->email)) < 0 ||
+        (ret = bind_text(c, st, 3, u->name)) < 0 || (ret = bind_text(c, st, 4, u->role)) < 0 ||
+        (ret = bind_text(c, st, 5, u->client_id)) < 0 ||
+        (ret = bind_text(c, st, 6, u->password_hash)) < 0 ||
+        (ret = bind_i64(c, st, 7, u->disabled)) < 0 ||
+        (ret = bind_i64(c, st, 8, u->created_at)) < 0)
+        goto out;
+    ret = step(c, st);
+out:
+    done(st);
+    return ret < 0 ? ret : 0;
+}
+
+/* Both rows or neither: any failure (a taken email most often) rolls the client back. */
+static int client_user_create(void *impl, store_client *cl, store_user *u)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    cl->created_at = u->created_at = (int64_t)time(NULL);
+    int ret = exec_stmt(c, ST_BEGIN);
+    if (ret < 0) goto out;
+    if ((ret = insert_client(c, cl)) < 0 || (ret = insert_user(c, u)) < 0) goto out;
+    ret = exec_stmt(c, ST_COMMIT);
+out:
+    if (ret < 0) rollback(c);
+    conn_release(ss, c);
+    return ret;
+}
+
+/* Runs a one-row lookup keyed by a single text parameter; -ENOENT for no row. */
+static int get_user(void *impl, enum stmt_id id, const char *key, store_user *out, const char *op)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, op);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, id, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, key)) < 0) goto out;
+    ret = step(c, st);
+    if (ret == 1)
+        ret = read_user(c, st, out);
+    else if (ret == 0)
+        ret = -ENOENT;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int user_get(void *impl, const char *id, store_user *out)
+{
+    return get_user(impl, ST_USER_GET, id, out, __func__);
+}
+
+static int user_get_by_email(void *impl, const char *email, store_user *out)
+{
+    return get_user(impl, ST_USER_GET_BY_EMAIL, email, out, __func__);
+}
+
+static int user_count_admins(void *impl, int64_t *n)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_USER_COUNT_ADMINS, &st);
+    if (ret < 0) goto out;
+    ret = step(c, st);
+    if (ret == 1) {
+        *n = sqlite3_column_int64(st, 0);
+        ret = 0;
+    } else if (ret == 0) {
+        ret = -EIO;
+    }
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int user_set_disabled(void *impl, const char *id, int disabled)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_USER_SET_DISABLED, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 ||
+        (ret = bind_i64(c, st, 2, disabled)) < 0 || (ret = step(c, st)) < 0)
+        goto out;
+    ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int user_delete(void *impl, const char *id)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_USER_DELETE, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 || (ret = step(c, st)) < 0) goto out;
+    ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int client_get(void *impl, const char *id, store_client *out)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_CLIENT_GET, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0) goto out;
+    ret = step(c, st);
+    if (ret == 1)
+        ret = read_client(c, st, out);
+    else if (ret == 0)
+        ret = -ENOENT;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int token_revoke(void *impl, const char *jti, int64_t expires_at)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_TOKEN_REVOKE, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, jti)) < 0 ||
+        (ret = bind_i64(c, st, 2, expires_at)) < 0 || (ret = step(c, st)) < 0)
+        goto out;
+    ret = 0;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int token_is_revoked(void *impl, const char *jti)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_TOKEN_IS_REVOKED, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, jti)) < 0) goto out;
+    ret = step(c, st); /* 1 row: revoked, 0: not, negative: error */
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int token_purge_expired(void *impl, int64_t now)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_TOKEN_PURGE, &st);
+    if (ret < 0 || (ret = bind_i64(c, st, 1, now)) < 0 || (ret = step(c, st)) < 0) goto out;
+    ret = 0;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+static int audit_add(void *impl, const store_audit *a)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int64_t t = a->time ? a->time : (int64_t)time(NULL);
+    int ret = prep(c, ST_AUDIT_ADD, &st);
+    if (ret < 0) goto out;
+    if ((ret = bind_i64(c, st, 1, t)) < 0 || (ret = bind_text(c, st, 2, a->actor)) < 0 ||
+        (ret = bind_text(c, st, 3, a->client_id)) < 0 ||
+        (ret = bind_text(c, st, 4, a->action)) < 0 || (ret = bind_text(c, st, 5, a->target)) < 0 ||
+        (ret = bind_text(c, st, 6, a->ip)) < 0 || (ret = bind_text(c, st, 7, a->result)) < 0 ||
+        (ret = bind_text(c, st, 8, a->detail)) < 0 || (ret = step(c, st)) < 0)
+        goto out;
+    ret = 0;
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+/* The array grows as rows arrive, so a small answer to a large limit costs little. */
+static int audit_list(void *impl, const char *client_id, const char *action, int limit,
+                      store_audit **out, size_t *n)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    store_audit *rows = NULL;
+    size_t count = 0, cap = 0;
+    enum stmt_id id = client_id[0] ? (action[0] ? ST_AUDIT_LIST_BOTH : ST_AUDIT_LIST_CLIENT)
+                                   : (action[0] ? ST_AUDIT_LIST_ACTION : ST_AUDIT_LIST);
+    int ret = prep(c, id, &st);
+    if (ret < 0) goto out;
+    /* Parameters a statement does not use are simply never read. */
+    if ((client_id[0] && (ret = bind_text(c, st, 1, client_id)) < 0) ||
+        (action[0] && (ret = bind_text(c, st, 2, action)) < 0) ||
+        (ret = bind_i64(c, st, 3, limit)) < 0)
+        goto out;
+    while ((ret = step(c, st)) == 1) {
+        if (count == (size_t)limit) /* LIMIT holds this; never trust it with memory */
+            break;
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (ncap > (size_t)limit) ncap = (size_t)limit;
+            store_audit *nr = realloc(rows, ncap * sizeof *nr);
+            if (!nr) {
+                STORE_LOG_ERR("%s: out of memory for %zu audit rows", c->op, ncap);
+                ret = -ENOMEM;
+                goto out;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((ret = read_audit(c, st, &rows[count])) < 0) goto out;
+        count++;
+    }
+    if (ret < 0) goto out;
+    *out = rows;
+    *n = count;
+    rows = NULL;
+    ret = 0;
+out:
+    free(rows);
+    done(st);
+    conn_release(ss, c);
+    return ret;
+}
+
+/* ---- opening, migrating, closing --------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(c->stmt[i]);
+        c->stmt[i] = NULL;
+    }
+    if (c->db && sqlite3_close(c->db) != SQLITE_OK)
+        STORE_LOG_ERR("closing a connection failed: %s", sqlite3_errmsg(c->db));
+    c->db = NULL;
+}
+
+/* Waits for nobody: store_close's contract says callers have stopped using the store. */
+static void destroy(void *impl)
+{
+    struct sqlite_store *ss = impl;
+    if (!ss) return;
+    for (unsigned i = 0; i < ss->nconns; i++)
+        conn_close(&ss->conns[i]);
+    if (ss->sync_ready) {
+        pthread_cond_destroy(&ss->cv);
+        pthread_mutex_destroy(&ss->mu);
+    }
+    free(ss->conns);
+    free(ss);
+}
+
+/* Runs one fixed SQL text (a pragma or a query against the catalog) that yields at most one
+ * row, and returns its first column as an integer (0 for no row) or as text. */
+static int query_one(struct conn *c, const char *sql, int64_t *num, char *text, size_t textlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return db_err(c, rc);
+    int ret = step(c, st);
+    if (num) *num = ret == 1 ? sqlite3_column_int64(st, 0) : 0;
+    if (text && textlen) {
+        text[0] = '\0';
+        if (ret == 1) ret = col_text(c, st, 0, text, textlen);
+    }
+    sqlite3_finalize(st);
+    return ret < 0 ? ret : 0;
+}
+
+/* Opens one connection and sets it up the same way every time. Fails closed when SQLite
+ * does not honour WAL or foreign keys rather than running with weaker guarantees. */
+static int conn_open(struct conn *c, const char *path, char *err, size_t errlen)
+{
+    static const char *const setup[] = {
+        "PRAGMA busy_timeout = 5000",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA synchronous = NORMAL",
+    };
+    char mode[16];
+    int64_t fk = 0;
+    c->op = "store_open";
+    int rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                                 SQLITE_OPEN_EXRESCODE,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        store_set_err(err, errlen, "cannot open the database %s: %s", path,
+                      c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+        int ret = query_one(c, setup[i], NULL, NULL, 0);
+        if (ret < 0) {
+            store_set_err(err, errlen, "cannot set up the database %s (%s): %s", path, setup[i],
+                          sqlite3_errmsg(c->db));
+            return ret;
+        }
+    }
+    int ret = query_one(c, "PRAGMA journal_mode = WAL", NULL, mode, sizeof mode);
+    if (ret == 0 && strcmp(mode, "wal") != 0) ret = -EIO;
+    if (ret < 0) {
+        store_set_err(err, errlen,
+                      "cannot put the database %s in WAL mode (is it on a network file "
+                      "system?): %s",
+                      path, sqlite3_errmsg(c->db));
+        return ret;
+    }
+    ret = query_one(c, "PRAGMA foreign_keys", &fk, NULL, 0);
+    if (ret == 0 && fk != 1) ret = -EIO;
+    if (ret < 0) {
+        store_set_err(err, errlen, "this SQLite library does not enforce foreign keys");
+        return ret;
+    }
+    return 0;
+}
+
+/* The highest applied version; 0 for a database with no schema_version table yet. */
+static int current_version(struct conn *c, int64_t *v)
+{
+    int64_t exists = 0;
+    int ret = query_one(c,
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'schema_version'",
+                        &exists, NULL, 0);
+    if (ret < 0) return ret;
+    *v = 0;
+    if (!exists) return 0;
+    return query_one(c, "SELECT coalesce(max(version), 0) FROM schema_version", v, NULL, 0);
+}
+
+static int record_version(struct conn *c, const struct store_migration *m)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db,
+                                "INSERT INTO schema_version (version, name, applied_at) "
+                                "VALUES (?1, ?2, ?3)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) return db_err(c, rc);
+    int ret;
+    if ((ret = bind_i64(c, st, 1, m->version)) < 0 || (ret = bind_text(c, st, 2, m->name)) < 0 ||
+        (ret = bind_i64(c, st, 3, (int64_t)time(NULL))) < 0)
+        goto out;
+    ret = step(c, st);
+out:
+    sqlite3_finalize(st);
+    return ret < 0 ? ret : 0;
+}
+
+/* Applies, one transaction each, every built-in migration above the recorded version. The
+ * version is read again inside each BEGIN IMMEDIATE, so two daemons starting at once on the
+ * same file apply each migration exactly once. A database newer than this binary is refused
+ * (-EPROTO): running old code on a new schema could corrupt it. */
+static int migrate(struct conn *c, char *err, size_t errlen)
+{
+    const struct store_migration *migs = store_sqlite_migrations;
+    size_t n = store_sqlite_migrations_count;
+    int known = n ? migs[n - 1].version : 0;
+    for (;;) {
+        int64_t cur = 0;
+        const struct store_migration *next = NULL;
+        char *msg = NULL;
+        int ret = exec_stmt(c, ST_BEGIN);
+        if (ret < 0 || (ret = current_version(c, &cur)) < 0) {
+            store_set_err(err, errlen, "cannot read the database's schema version: %s",
+                          sqlite3_errmsg(c->db));
+            rollback(c);
+            return ret;
+        }
+        if (cur > known) {
+            store_set_err(err, errlen,
+                          "the database schema is at version %lld but this cloudyad knows only "
+                          "versions up to %d: run a newer cloudyad",
+                          (long long)cur, known);
+            rollback(c);
+            return -EPROTO;
+        }
+        for (size_t i = 0; i < n && !next; i++)
+            if (migs[i].version > cur) next = &migs[i];
+        if (!next) return exec_stmt(c, ST_COMMIT);
+        if (sqlite3_exec(c->db, next->sql, NULL, NULL, &msg) != SQLITE_OK) {
+            store_set_err(err, errlen, "database migration %04d_%s failed: %s", next->version,
+                          next->name, msg ? msg : sqlite3_errmsg(c->db));
+            STORE_LOG_ERR("migration %04d_%s failed: %s", next->version, next->name,
+                          msg ? msg : sqlite3_errmsg(c->db));
+            sqlite3_free(msg);
+            rollback(c);
+            return -EIO;
+        }
+        if ((ret = record_version(c, next)) < 0 || (ret = exec_stmt(c, ST_COMMIT)) < 0) {
+            store_set_err(err, errlen, "cannot record database migration %04d_%s: %s",
+                          next->version, next->name, sqlite3_errmsg(c->db));
+            rollback(c);
+            return ret;
+        }
+    }
+}
+
+/* mkdir -p of path's parent directory with mode 0700 for what it creates. */
+static int make_parent_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof buf) {
+        store_set_err(err, errlen, "the database path is longer than %d bytes", PATH_MAX - 1);
+        return -ENAMETOOLONG;
+    }
+    memcpy(buf, path, len + 1);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf) return 0;
+    *slash = '\0';
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            store_set_err(err, errlen, "cannot create the database directory %s: %s", buf,
+                          strerror(e));
+            return -e;
+        }
+        if (saved == '\0') return 0;
+        *p = saved;
+    }
+}
+
+/* Creates the file ourselves so that it is born 0600 whatever the umask allows more of, and
+ * tightens an existing file: it holds password hashes. SQLite gives the -wal and -shm files
+ * the database file's mode. */
+static int make_db_file(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    int ret = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ret = -errno;
+        store_set_err(err, errlen, "cannot open the database file %s: %s", path, strerror(-ret));
+        return ret;
+    }
+    if (fstat(fd, &sb) != 0) {
+        ret = -errno;
+        goto fail;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        ret = -EINVAL;
+        store_set_err(err, errlen, "the database path %s is not a regular file", path);
+        goto out;
+    }
+    if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0) {
+        ret = -errno;
+        goto fail;
+    }
+    goto out;
+fail:
+    store_set_err(err, errlen, "cannot set up the database file %s: %s", path, strerror(-ret));
+out:
+    close(fd);
+    return ret;
+}
+
+static const struct store_ops sqlite_ops = {
+    .close = destroy,
+    .ping = ping,
+    .schema_version = schema_version,
+    .client_user_create = client_user_create,
+    .user_get = user_get,
+    .user_get_by_email = user_get_by_email,
+    .user_count_admins = user_count_admins,
+    .user_set_disabled = user_set_disabled,
+    .user_delete = user_delete,
+    .client_get = client_get,
+    .token_revoke = token_revoke,
+    .token_is_revoked = token_is_revoked,
+    .token_purge_expired = token_purge_expired,
+    .audit_add = audit_add,
+    .audit_list = audit_list,
+};
+
+/* See store_backend.h. Every connection is opened up front, so that a bad path or a locked
+ * file fails at start-up and not on the first request; migrations run on the first. */
+int store_sqlite_open(const char *path, unsigned pool_size, const struct store_ops **ops,
+                      void **impl, char *err, size_t errlen)
+{
+    struct sqlite_store *ss = NULL;
+    size_t plen = strlen(path);
+    int ret;
+
+    if (sqlite3_libversion_number() < MIN_SQLITE_VERSION || !sqlite3_threadsafe()) {
+        store_set_err(err, errlen,
+                      "SQLite %s is unusable: cloudyad needs %s or newer, built thread-safe",
+                      sqlite3_libversion(), MIN_SQLITE_TEXT);
+        return -ENOTSUP;
+    }
+    if (plen == 0 || path[plen - 1] == '/' || path[0] == ':' || pool_size == 0) {
+        store_set_err(err, errlen,
+                      "the SQLite URL must name a file, as in sqlite:///var/lib/cloudya/"
+                      "cloudya.db or sqlite://data/cloudya.db");
+        return -EINVAL;
+    }
+    for (size_t i = 1; i < store_sqlite_migrations_count; i++) {
+        if (store_sqlite_migrations[i].version <= store_sqlite_migrations[i - 1].version) {
+            store_set_err(err, errlen, "the built-in SQLite migrations are out of order");
+            return -EINVAL;
+        }
+    }
+    if ((ret = make_parent_dirs(path, err, errlen)) < 0 ||
+        (ret = make_db_file(path, err, errlen)) < 0)
+        return ret;
+
+    ret = -ENOMEM;
+    ss = calloc(1, sizeof *ss);
+    if (!ss) goto nomem;
+    ss->conns = calloc(pool_size, sizeof *ss->conns);
+    if (!ss->conns) goto nomem;
+    ss->nconns = pool_size;
+    if (pthread_mutex_init(&ss->mu, NULL) != 0) goto nomem;
+    if (pthread_cond_init(&ss->cv, NULL) != 0) {
+        pthread_mutex_destroy(&ss->mu);
+        goto nomem;
+    }
+    ss->sync_ready = 1;
+    for (unsigned i = 0; i < pool_size; i++) {
+        if ((ret = conn_open(&ss->conns[i], path, err, errlen)) < 0) goto out;
+        if (i == 0 && (ret = migrate(&ss->conns[0], err, errlen)) < 0) goto out;
+    }
+    for (unsigned i = pool_size; i-- > 0;) {
+        ss->conns[i].next = ss->free_list;
+        ss->free_list = &ss->conns[i];
+    }
+    *ops = &sqlite_ops;
+    *impl = ss;
+    return 0;
+nomem:
+    store_set_err(err, errlen, "out of memory opening the database");
+out:
+    destroy(ss);
+    return ret;
+}
