@@ -95,11 +95,13 @@ int store_open(const char *url, unsigned pool_size, store **out, char *err, size
                           "sqlite://rel/path.db) or postgresql:// (also written postgres://)");
         return -EINVAL;
     }
-    if (pool_size == 0 || pool_size > POOL_MAX) {
-        store_set_err(err, errlen, "the database pool size must be between 1 and %d, not %u",
-                      POOL_MAX, pool_size);
+    if (pool_size == 0) {
+        store_set_err(err, errlen, "the database pool size must be at least 1");
         return -EINVAL;
     }
+    /* "Up to pool_size": callers size the pool from their thread count, which can exceed
+     * what one database usefully serves (SQLite has a single writer anyway). */
+    if (pool_size > POOL_MAX) pool_size = POOL_MAX;
     s = calloc(1, sizeof *s);
     if (!s) {
         store_set_err(err, errlen, "out of memory opening the database");

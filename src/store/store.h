@@ -55,7 +55,8 @@ typedef struct store_audit {
  * up to pool_size connections, and applies pending migrations. "postgresql://" and
  * "postgres://" answer -ENOTSUP with "the PostgreSQL backend is not built yet" in err.
  * Any other failure fills err (errlen bytes) with a human sentence.
- * Also: -EINVAL for another scheme, a URL naming no file, or pool_size outside 1..64;
+ * Also: -EINVAL for another scheme, a URL naming no file, or pool_size 0 (more than 64
+ * is served by 64 connections);
  * -EPROTO when the database's schema is newer than this binary knows (it is not touched).
  * The file's parent directory is created 0700 when missing and the file is kept 0600. */
 int store_open(const char *url, unsigned pool_size, store **out, char *err, size_t errlen);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The whole suite (`make test`): installs what is missing, starts a real Docker Engine,
+# then runs the banned-function check, the unit tests (plain and under ASan+UBSan) and the
+# API tests against the sanitizer build of cloudyad. Ends with "total: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+BUILD=${BUILD:-build}
+ASAN=${ASAN:-build-asan}
+LOGDIR=$(mktemp -d /tmp/cloudya-test.XXXXXX)
+passed=0
+failed=0
+
+count_meson() { # adds the Ok/Fail counts of a `meson test` log
+  local ok fail
+  ok=$(grep -E '^Ok:' "$1" | awk '{print $2}' | tail -1)
+  fail=$(grep -E '^(Fail|Timeout):' "$1" | awk '{s+=$2} END {print s+0}')
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${fail:-0}))
+}
+
+step_fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
+
+scripts/deps.sh test || { echo "cannot install the test dependencies"; echo "total: 0 passed, 1 failed"; exit 1; }
+scripts/dockerd.sh || step_fail "starting the Docker Engine"
+
+echo "== banned functions"
+if scripts/check-banned.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+echo "== build (-Werror)"
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Dwerror=true >"$LOGDIR/setup.log" || step_fail "meson setup $BUILD"
+if ninja -C "$BUILD" >"$LOGDIR/build.log" 2>&1; then
+  echo "== unit tests"
+  meson test -C "$BUILD" --print-errorlogs >"$LOGDIR/unit.log" 2>&1 || true
+  grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit.log"
+  count_meson "$LOGDIR/unit.log"
+else
+  cat "$LOGDIR/build.log" | tail -40
+  step_fail "build"
+fi
+
+echo "== build (ASan + UBSan)"
+[ -f "$ASAN/build.ninja" ] || meson setup "$ASAN" -Dwerror=true -Db_sanitize=address,undefined \
+  -Db_lundef=false -Dbuildtype=debug >"$LOGDIR/setup-asan.log" || step_fail "meson setup $ASAN"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if ninja -C "$ASAN" >"$LOGDIR/build-asan.log" 2>&1; then
+  echo "== unit tests (ASan + UBSan)"
+  meson test -C "$ASAN" --print-errorlogs >"$LOGDIR/unit-asan.log" 2>&1 || true
+  grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit-asan.log"
+  count_meson "$LOGDIR/unit-asan.log"
+
+  echo "== API tests (pytest, against $ASAN/cloudyad and the real Docker Engine)"
+  CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/api -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/api.log"
+  summary=$(tail -n 1 "$LOGDIR/api.log")
+  p=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{print $1}')
+  f=$(grep -oE '[0-9]+ (failed|error|errors)' <<<"$summary" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ran no test"
+else
+  tail -40 "$LOGDIR/build-asan.log"
+  step_fail "ASan build"
+fi
+
+echo "logs: $LOGDIR"
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
