@@ -11,12 +11,16 @@ LOGDIR=$(mktemp -d /tmp/cloudya-test.XXXXXX)
 passed=0
 failed=0
 
-count_meson() { # adds the Ok/Fail counts of a `meson test` log
-  local ok fail
-  ok=$(grep -E '^Ok:' "$1" | awk '{print $2}' | tail -1)
-  fail=$(grep -E '^(Fail|Timeout):' "$1" | awk '{s+=$2} END {print s+0}')
-  passed=$((passed + ${ok:-0}))
-  failed=$((failed + ${fail:-0}))
+count_meson() { # adds the cmocka test counts of a `meson test` run (build dir in $1)
+  local log="$1/meson-logs/testlog.txt" ok fail crashed
+  ok=$(grep -oE '\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
+  fail=$(grep -oE '\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$NF} END {print s+0}')
+  # a test program that crashed or timed out reports no cmocka summary: count it once
+  crashed=$(grep -E '^(Fail|Timeout):' "$2" | awk '{s+=$2} END {print s+0}')
+  [ "$fail" -ge "$crashed" ] || fail=$crashed
+  passed=$((passed + ok))
+  failed=$((failed + fail))
+  echo "unit: $ok passed, $fail failed"
 }
 
 step_fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
@@ -33,7 +37,7 @@ if ninja -C "$BUILD" >"$LOGDIR/build.log" 2>&1; then
   echo "== unit tests"
   meson test -C "$BUILD" --print-errorlogs >"$LOGDIR/unit.log" 2>&1 || true
   grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit.log"
-  count_meson "$LOGDIR/unit.log"
+  count_meson "$BUILD" "$LOGDIR/unit.log"
 else
   cat "$LOGDIR/build.log" | tail -40
   step_fail "build"
@@ -48,7 +52,7 @@ if ninja -C "$ASAN" >"$LOGDIR/build-asan.log" 2>&1; then
   echo "== unit tests (ASan + UBSan)"
   meson test -C "$ASAN" --print-errorlogs >"$LOGDIR/unit-asan.log" 2>&1 || true
   grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit-asan.log"
-  count_meson "$LOGDIR/unit-asan.log"
+  count_meson "$ASAN" "$LOGDIR/unit-asan.log"
 
   echo "== API tests (pytest, against $ASAN/cloudyad and the real Docker Engine)"
   CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/api -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/api.log"

@@ -39,12 +39,9 @@ int api_authenticate(http_req *q, caller *c)
         return unauthenticated(q, rc == -ETIME ? "the token has expired; log in again"
                                                : "the token is invalid");
     }
-    rc = store_token_is_revoked(a->st, c->claims.jti);
-    if (rc < 0)
-        goto dberr;
-    if (rc == 1)
+    rc = store_session_user(a->st, c->claims.sub, c->claims.jti, &c->user);
+    if (rc == -EKEYREVOKED)
         return unauthenticated(q, "the token has been revoked; log in again");
-    rc = store_user_get(a->st, c->claims.sub, &c->user);
     if (rc == -ENOENT)
         return unauthenticated(q, "the token's account no longer exists");
     if (rc != 0)

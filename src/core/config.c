@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "str.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 enum kind { K_STR, K_INT, K_DBL };
 
@@ -117,12 +119,26 @@ int config_set(config *c, const char *key, const char *value, char *err, size_t 
     return 1;
 }
 
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define INI_FILE_MAX (64 * 1024)
+/* inih splits longer lines and reads the rest as a new line: refuse them instead. */
+#define INI_LINE_MAX 190
+
 struct ini_ctx {
     config *c;
     char *err;
     size_t errlen;
     int failed;
+    unsigned char seen[NKEYS];
 };
+
+static int key_index(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcasecmp(keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
 
 static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
 {
@@ -130,6 +146,12 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
     (void)section;
     if (x->failed)
         return 0;
+    int k = key_index(name);
+    if (k >= 0 && x->seen[k]++) {
+        snprintf(x->err, x->errlen, "%s is set twice", keys[k].name);
+        x->failed = 1;
+        return 0;
+    }
     int rc = config_set(x->c, name, value, x->err, x->errlen);
     if (rc < 0) {
         x->failed = 1;
@@ -199,26 +221,66 @@ static int validate(config *c, char *err, size_t errlen)
     return 0;
 }
 
+/* Reads the whole file (a regular file of at most INI_FILE_MAX bytes), refuses lines inih
+ * would split, then parses it from memory. */
+static int load_ini(config *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -EINVAL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > INI_FILE_MAX) {
+        fclose(f);
+        snprintf(err, errlen, "%s is not a regular file of at most %d bytes", path,
+                 INI_FILE_MAX);
+        return -EINVAL;
+    }
+    char *text = xcalloc(1, (size_t)st.st_size + 1);
+    size_t n = fread(text, 1, (size_t)st.st_size, f);
+    int rd_err = ferror(f);
+    fclose(f);
+    int rc = -EINVAL;
+    if (rd_err || n != (size_t)st.st_size) {
+        snprintf(err, errlen, "cannot read %s", path);
+        goto out;
+    }
+    if (memchr(text, '\0', n) != NULL) {
+        snprintf(err, errlen, "%s is not a text file", path);
+        goto out;
+    }
+    int line = 1;
+    for (const char *p = text; *p != '\0'; line++) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len > INI_LINE_MAX) {
+            snprintf(err, errlen, "%s, line %d: the line is too long (at most %d characters)",
+                     path, line, INI_LINE_MAX);
+            goto out;
+        }
+        p += len + (e != NULL);
+    }
+    struct ini_ctx x = {c, err, errlen, 0, {0}};
+    int bad = ini_parse_string(text, on_ini_pair, &x);
+    if (x.failed || bad != 0) {
+        char inner[512];
+        str_copy(inner, sizeof(inner), x.failed ? err : "syntax error");
+        snprintf(err, errlen, "%s, line %d: %s", path, bad, inner);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    return rc;
+}
+
 /* Defaults, file, environment, validation: in that order, so the environment always wins. */
 int config_load(config *c, const char *ini_path, char *err, size_t errlen)
 {
     defaults(c);
-    if (ini_path != NULL) {
-        struct ini_ctx x = {c, err, errlen, 0};
-        FILE *f = fopen(ini_path, "r");
-        if (f == NULL) {
-            snprintf(err, errlen, "cannot read %s: %s", ini_path, strerror(errno));
-            return -EINVAL;
-        }
-        int line = ini_parse_file(f, on_ini_pair, &x);
-        fclose(f);
-        if (x.failed || line != 0) {
-            char inner[512];
-            str_copy(inner, sizeof(inner), x.failed ? err : "syntax error");
-            snprintf(err, errlen, "%s, line %d: %s", ini_path, line, inner);
-            return -EINVAL;
-        }
-    }
+    if (ini_path != NULL && load_ini(c, ini_path, err, errlen) != 0)
+        return -EINVAL;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *v = getenv(keys[i].name);
         if (v != NULL && config_set(c, keys[i].name, v, err, errlen) < 0)

@@ -64,6 +64,13 @@ json_t *json_body_object(const char *body, size_t len, json_err *e)
                JSON_BODY_MAX_DEPTH);
         return NULL;
     }
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+        i++;
+    if (i == len || body[i] != '{') {
+        seterr(e, "invalid_json", "the request body must be a JSON object");
+        return NULL;
+    }
     json_error_t jerr;
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (v == NULL) {

@@ -92,6 +92,9 @@ static size_t escape(char *out, size_t cap, size_t len, const char *s)
 }
 
 static void emit(enum log_level lvl, const char *func, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void emit(enum log_level lvl, const char *func, int err, const char *fmt, va_list ap)
 {
     char msg[2048], line[4608];
     vsnprintf(msg, sizeof(msg), fmt, ap);

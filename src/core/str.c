@@ -23,6 +23,12 @@ int str_copy(char *dst, size_t cap, const char *src)
     return 0;
 }
 
+/* strtol and strtod skip leading white space; a configuration value must not have any. */
+static int leading_ok(const char *s)
+{
+    return (*s >= '0' && *s <= '9') || *s == '-' || *s == '+' || *s == '.';
+}
+
 /* Strict integer parsing: the replacement for atoi. */
 int str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -31,7 +37,7 @@ int str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out)
     char *end = NULL;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (end == s || *end != '\0' || s[0] == ' ' || s[0] == '\t')
+    if (end == s || *end != '\0' || !leading_ok(s))
         return -EINVAL;
     if (errno == ERANGE || v < min || v > max)
         return -ERANGE;
@@ -47,8 +53,12 @@ int str_to_double(const char *s, double min, double max, double *out)
     char *end = NULL;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || s[0] == ' ' || isnan(v) || isinf(v))
+    if (end == s || *end != '\0' || !leading_ok(s) || isnan(v) || isinf(v))
         return -EINVAL;
+    for (const char *p = s; *p != '\0'; p++) /* decimal only: no hex floats */
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' ||
+              *p == 'E'))
+            return -EINVAL;
     if (errno == ERANGE || v < min || v > max)
         return -ERANGE;
     *out = v;

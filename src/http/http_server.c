@@ -24,7 +24,8 @@
 /* After a 413 we keep reading and discarding at most this much, then drop the connection. */
 #define DISCARD_MAX (8 * 1024 * 1024)
 #define JOB_QUEUE_MAX 4096
-#define CONNECTION_MEMORY (64 * 1024)
+/* Headers and URL must fit; MHD zeroes this pool for every request, so it stays small. */
+#define CONNECTION_MEMORY (16 * 1024)
 
 enum req_state { ST_READING, ST_DEFERRED, ST_DONE, ST_QUEUED };
 
@@ -404,6 +405,9 @@ static void *worker_main(void *arg)
     }
     return NULL;
 }
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {

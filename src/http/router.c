@@ -13,8 +13,11 @@ int router_add(router *r, const char *method, const char *pattern, route_fn fn, 
     for (const char *p = pattern; *p != '\0'; p++) {
         if (*p == '/') {
             segs++;
-            if (p[1] == ':')
+            if (p[1] == ':') {
                 params++;
+                if (p[2] == '\0' || p[2] == '/') /* a parameter needs a name */
+                    return -EINVAL;
+            }
         }
     }
     if (segs > ROUTER_MAX_SEGMENTS || params > ROUTER_MAX_PARAMS)
@@ -57,6 +60,22 @@ static int match_path(const char *pattern, const char *path, route_match *m)
     return *p == '\0' && *q == '\0';
 }
 
+/* 1 when method is one of the comma-separated tokens of list. */
+static int listed(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = list; *p != '\0';) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && memcmp(p, method, n) == 0)
+            return 1;
+        if (e == NULL)
+            break;
+        p = e + 2; /* ", " */
+    }
+    return 0;
+}
+
 /* A linear scan: tens of routes cost less than a hash of the path would. */
 int router_match(const router *r, const char *method, const char *path, route_match *m,
                  char *allow, size_t cap)
@@ -76,7 +95,7 @@ int router_match(const router *r, const char *method, const char *path, route_ma
             return 0;
         }
         path_found = 1;
-        if (allow != NULL && strstr(allow, rt->method) == NULL) {
+        if (allow != NULL && cap > 0 && !listed(allow, rt->method)) {
             size_t n = strlen(rt->method);
             if (used + n + 3 < cap) {
                 if (used > 0) {

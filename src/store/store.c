@@ -176,6 +176,15 @@ int store_user_get(store *s, const char *id, store_user *out)
     return s->ops->user_get(s->impl, id, out);
 }
 
+/* One statement for the user and the revocation of its token, so that each authenticated
+ * request costs one read transaction. */
+int store_session_user(store *s, const char *user_id, const char *jti, store_user *out)
+{
+    if (!s || !out || !str_ok(user_id, STORE_ID_MAX, 0) || !str_ok(jti, STORE_ID_MAX * 2, 0))
+        return -EINVAL;
+    return s->ops->session_user(s->impl, user_id, jti, out);
+}
+
 /* The login path: email is lowercased (ASCII) before the lookup, as it was when stored. */
 int store_user_get_by_email(store *s, const char *email, store_user *out)
 {

@@ -78,6 +78,9 @@ int store_schema_version(store *s);
 int store_client_user_create(store *s, store_client *c, store_user *u);
 
 int store_user_get(store *s, const char *id, store_user *out);
+/* The per-request token check in one round trip: fills out with the user of a token and
+ * returns 0, -ENOENT when the user does not exist, or -EKEYREVOKED when jti is revoked. */
+int store_session_user(store *s, const char *user_id, const char *jti, store_user *out);
 int store_user_get_by_email(store *s, const char *email, store_user *out);
 int store_user_count_admins(store *s, int64_t *n);
 int store_user_set_disabled(store *s, const char *id, int disabled);

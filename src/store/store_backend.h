@@ -25,6 +25,7 @@ struct store_ops {
     int (*schema_version)(void *impl);
     int (*client_user_create)(void *impl, store_client *c, store_user *u);
     int (*user_get)(void *impl, const char *id, store_user *out);
+    int (*session_user)(void *impl, const char *user_id, const char *jti, store_user *out);
     int (*user_get_by_email)(void *impl, const char *email, store_user *out);
     int (*user_count_admins)(void *impl, int64_t *n);
     int (*user_set_disabled)(void *impl, const char *id, int disabled);

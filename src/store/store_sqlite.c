@@ -40,6 +40,7 @@ enum stmt_id {
     ST_CLIENT_GET,
     ST_USER_INSERT,
     ST_USER_GET,
+    ST_SESSION_USER,
     ST_USER_GET_BY_EMAIL,
     ST_USER_COUNT_ADMINS,
     ST_USER_SET_DISABLED,
@@ -71,6 +72,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE id = ?1",
     [ST_USER_INSERT] = "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [ST_SESSION_USER] = "SELECT " USER_COLS ", EXISTS (SELECT 1 FROM revoked_tokens "
+                        "WHERE jti = ?2) FROM users WHERE id = ?1",
     [ST_USER_GET_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
     [ST_USER_COUNT_ADMINS] = "SELECT count(*) FROM users WHERE role = 'admin'",
     [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
@@ -393,6 +396,29 @@ out:
 static int user_get(void *impl, const char *id, store_user *out)
 {
     return get_user(impl, ST_USER_GET, id, out, __func__);
+}
+
+static int session_user(void *impl, const char *user_id, const char *jti, store_user *out)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_SESSION_USER, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, user_id)) < 0 ||
+        (ret = bind_text(c, st, 2, jti)) < 0)
+        goto out;
+    ret = step(c, st);
+    if (ret == 1) {
+        ret = read_user(c, st, out);
+        if (ret == 0 && sqlite3_column_int(st, 8) != 0)
+            ret = -EKEYREVOKED;
+    } else if (ret == 0) {
+        ret = -ENOENT;
+    }
+out:
+    done(st);
+    conn_release(ss, c);
+    return ret;
 }
 
 static int user_get_by_email(void *impl, const char *email, store_user *out)
@@ -824,6 +850,7 @@ static const struct store_ops sqlite_ops = {
     .schema_version = schema_version,
     .client_user_create = client_user_create,
     .user_get = user_get,
+    .session_user = session_user,
     .user_get_by_email = user_get_by_email,
     .user_count_admins = user_count_admins,
     .user_set_disabled = user_set_disabled,
