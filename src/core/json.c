@@ -86,18 +86,28 @@ json_t *json_body_object(const char *body, size_t len, json_err *e)
     return v;
 }
 
+/* The shared start of the field readers: 0 with *v set, 1 when optional and absent (or
+ * null), -EINVAL when required and absent. */
+static int field_get(json_t *obj, const char *field, int required, json_t **v, json_err *e)
+{
+    *v = json_object_get(obj, field);
+    if (*v != NULL && !(json_is_null(*v) && !required))
+        return 0;
+    if (!required)
+        return 1;
+    seterr(e, "invalid_field", "%s is required", field);
+    return -EINVAL;
+}
+
 /* Typed string access with the API's validation sentences. */
 int json_field_str(json_t *obj, const char *field, int required, size_t minlen, size_t maxlen,
                    int no_control, const char **out, json_err *e)
 {
-    json_t *v = json_object_get(obj, field);
     *out = NULL;
-    if (v == NULL || (json_is_null(v) && !required)) {
-        if (!required)
-            return 1;
-        seterr(e, "invalid_field", "%s is required", field);
-        return -EINVAL;
-    }
+    json_t *v;
+    int rc = field_get(obj, field, required, &v, e);
+    if (rc != 0)
+        return rc;
     if (!json_is_string(v)) {
         seterr(e, "invalid_field", "%s must be a string", field);
         return -EINVAL;
@@ -131,13 +141,10 @@ int json_field_str(json_t *obj, const char *field, int required, size_t minlen, 
 int json_field_int(json_t *obj, const char *field, int required, int64_t min, int64_t max,
                    int64_t *out, json_err *e)
 {
-    json_t *v = json_object_get(obj, field);
-    if (v == NULL || (json_is_null(v) && !required)) {
-        if (!required)
-            return 1;
-        seterr(e, "invalid_field", "%s is required", field);
-        return -EINVAL;
-    }
+    json_t *v;
+    int rc = field_get(obj, field, required, &v, e);
+    if (rc != 0)
+        return rc;
     if (!json_is_integer(v)) {
         seterr(e, "invalid_field", "%s must be an integer", field);
         return -EINVAL;
