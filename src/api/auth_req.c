@@ -30,9 +30,16 @@ int auth_req_parse(const char *body, size_t len, int with_name, auth_req *out, j
                        &out->password, e) != 0)
         goto bad;
     out->password_len = strlen(out->password);
-    if (with_name &&
-        json_field_str(out->root, "name", 1, 1, STORE_NAME_MAX, 1, &out->name, e) != 0)
-        goto bad;
+    if (with_name) {
+        if (json_field_str(out->root, "name", 1, 1, STORE_NAME_MAX, 1, &out->name, e) != 0)
+            goto bad;
+        if (str_utf8_chars(out->name, strlen(out->name)) > AUTH_NAME_MAX) {
+            e->code = "invalid_field";
+            snprintf(e->msg, sizeof(e->msg), "name is too long (at most %d characters)",
+                     AUTH_NAME_MAX);
+            goto bad;
+        }
+    }
     return 0;
 bad:
     auth_req_free(out);

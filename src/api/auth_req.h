@@ -7,6 +7,7 @@
 
 #define AUTH_PASSWORD_MIN 8
 #define AUTH_PASSWORD_MAX 1024
+#define AUTH_NAME_MAX 128 /* characters (code points), not bytes */
 
 typedef struct auth_req {
     json_t *root;                    /* owns the strings below; auth_req_free() */

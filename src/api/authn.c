@@ -39,6 +39,9 @@ int api_authenticate(http_req *q, caller *c)
         return unauthenticated(q, rc == -ETIME ? "the token has expired; log in again"
                                                : "the token is invalid");
     }
+    /* Claims longer than any id we issue cannot name an account. */
+    if (strlen(c->claims.sub) >= STORE_ID_MAX || strlen(c->claims.client_id) >= STORE_ID_MAX)
+        return unauthenticated(q, "the token is invalid");
     rc = store_session_user(a->st, c->claims.sub, c->claims.jti, &c->user);
     if (rc == -EKEYREVOKED)
         return unauthenticated(q, "the token has been revoked; log in again");
@@ -46,8 +49,10 @@ int api_authenticate(http_req *q, caller *c)
         return unauthenticated(q, "the token's account no longer exists");
     if (rc != 0)
         goto dberr;
-    if (c->user.disabled || strcmp(c->user.client_id, c->claims.client_id) != 0)
+    if (c->user.disabled)
         return unauthenticated(q, "the token's account is disabled");
+    if (strcmp(c->user.client_id, c->claims.client_id) != 0)
+        return unauthenticated(q, "the token does not match its account; log in again");
     return 0;
 dberr:
     log_warnx("authentication failed on a database error (%d)", rc);

@@ -72,7 +72,8 @@ json_t *json_body_object(const char *body, size_t len, json_err *e)
         return NULL;
     }
     json_error_t jerr;
-    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* NULs are allowed through so the field readers can name the field they are in. */
+    json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (v == NULL) {
         seterr(e, "invalid_json", "the request body is not valid JSON: %s (line %d, column %d)",
                jerr.text, jerr.line, jerr.column);

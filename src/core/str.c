@@ -123,6 +123,15 @@ int str_is_utf8(const char *s, size_t len)
     return 1;
 }
 
+/* Counts the bytes that start a code point (all but 10xxxxxx continuation bytes). */
+size_t str_utf8_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return n;
+}
+
 /* Random hex from libsodium's CSPRNG. */
 void str_random_hex(char *out, size_t n)
 {

@@ -24,6 +24,9 @@ int str_has_control(const char *s, size_t len);
 /* 1 when s is valid UTF-8 (len bytes), else 0. */
 int str_is_utf8(const char *s, size_t len);
 
+/* The number of code points in valid UTF-8 s (len bytes). */
+size_t str_utf8_chars(const char *s, size_t len);
+
 /* Fills out (2*n+1 bytes) with n random bytes in lowercase hex. */
 void str_random_hex(char *out, size_t n);
 

@@ -315,7 +315,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         log_set_request_id(q->id);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         int64_t n;
-        if (cl != NULL && str_to_int64(cl, 0, INT64_MAX, &n) == 0 && (uint64_t)n > s->o.body_max) {
+        int clrc = cl != NULL ? str_to_int64(cl, 0, INT64_MAX, &n) : -ENOENT;
+        if (clrc == -ERANGE || (clrc == 0 && (uint64_t)n > s->o.body_max)) {
             reject_too_large(q);
             return send_response(q);
         }

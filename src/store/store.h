@@ -11,7 +11,7 @@
 
 #define STORE_ID_MAX 40
 #define STORE_EMAIL_MAX 254
-#define STORE_NAME_MAX 128
+#define STORE_NAME_MAX 512 /* bytes: 128 characters of up to 4 UTF-8 bytes */
 #define STORE_HASH_MAX 160
 #define STORE_ROLE_MAX 16
 #define STORE_PLAN_MAX 24

@@ -258,8 +258,23 @@ static void test_body_syntax(void **state)
     expect_invalid_json(LIT("{\"a\":\"\x01\"}"), NULL); /* raw control in a string */
     /* integers beyond int64 are refused rather than wrapped */
     expect_invalid_json(LIT("{\"a\":9223372036854775808}"), NULL);
-    /* the parser refuses NUL escapes by default */
-    expect_invalid_json(LIT("{\"a\":\"x\\u0000y\"}"), NULL);
+}
+
+/* "\u0000" is valid JSON (RFC 8259): the body parses, and the field reader refuses the
+ * string with invalid_field naming the field. */
+static void test_body_nul_reaches_field_reader(void **state)
+{
+    (void)state;
+    json_err e;
+    memset(&e, 0, sizeof e);
+    json_t *o = json_body_object(LIT("{\"a\":\"x\\u0000y\"}"), &e);
+    assert_non_null(o);
+    const char *v = "untouched";
+    assert_int_equal(json_field_str(o, "a", 1, 0, 100, 0, &v, &e), -EINVAL);
+    assert_null(v);
+    assert_string_equal(e.code, "invalid_field");
+    assert_non_null(strstr(e.msg, "a must not contain NUL"));
+    json_decref(o);
 }
 
 static void test_body_null_err(void **state)
@@ -534,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_body_invalid_utf8),
         cmocka_unit_test(test_body_trailing_garbage),
         cmocka_unit_test(test_body_syntax),
+        cmocka_unit_test(test_body_nul_reaches_field_reader),
         cmocka_unit_test(test_body_null_err),
         cmocka_unit_test(test_str_ok),
         cmocka_unit_test(test_str_missing),
