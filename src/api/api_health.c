@@ -6,7 +6,13 @@
 #include "probe.h"
 #include "response.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
+#include <stdio.h>
+
+/* Health is what load balancers poll, so its body is formatted directly rather than
+ * through jansson (a tenth of the request's CPU time): every value is one of our own
+ * constants or a timestamp, so nothing needs escaping. */
 void api_health(http_req *q)
 {
     app *a = http_req_app(q);
@@ -15,8 +21,12 @@ void api_health(http_req *q)
     const char *status = !db_ok ? "unhealthy" : docker_ok ? "healthy" : "degraded";
     char ts[TIME_RFC3339_LEN];
     time_rfc3339(time_now(), ts, sizeof(ts));
-    http_json(q, db_ok && docker_ok ? 200 : 503,
-              json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}", "status", status, "timestamp", ts,
-                        "services", "database", db_ok ? "connected" : "error", "docker",
-                        docker_ok ? "available" : "unavailable", "version", APP_VERSION));
+    char *body = xmalloc(256);
+    int n = snprintf(body, 256,
+                     "{\"status\":\"%s\",\"timestamp\":\"%s\",\"services\":{\"database\":\"%s\","
+                     "\"docker\":\"%s\"},\"version\":\"%s\"}",
+                     status, ts, db_ok ? "connected" : "error",
+                     docker_ok ? "available" : "unavailable", APP_VERSION);
+    http_respond(q, db_ok && docker_ok ? 200 : 503, "application/json; charset=utf-8", body,
+                 (size_t)n);
 }

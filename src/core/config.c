@@ -63,7 +63,7 @@ static void defaults(config *c)
     str_copy(c->log_level, sizeof(c->log_level), "info");
     str_copy(c->log_format, sizeof(c->log_format), "logfmt");
     c->http_threads = 0;
-    c->http_workers = 16;
+    c->http_workers = 8;
     c->max_connections = 4096;
     c->max_connections_per_ip = 512;
     c->connection_timeout = 60;

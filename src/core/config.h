@@ -21,7 +21,7 @@ typedef struct config {
     char admin_password[1025];
     char log_level[16];
     char log_format[16];
-    int http_threads;      /* event threads; 0 = number of CPUs */
+    int http_threads;      /* event threads; 0 = twice the number of CPUs */
     int http_workers;      /* threads for slow routes (hashing, Engine calls) */
     int max_connections;
     int max_connections_per_ip;

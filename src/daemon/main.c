@@ -60,8 +60,10 @@ static int serve(app *a)
         fatalx("JWT secret: %s", err);
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Two event threads per CPU: a request may block briefly on a SQLite lock, and the
+     * other thread of the pair keeps the CPU busy (measured in bench/RESULTS.md). */
     unsigned threads = a->cfg.http_threads > 0 ? (unsigned)a->cfg.http_threads
-                                               : (unsigned)(ncpu > 0 ? ncpu : 1);
+                                               : (unsigned)(ncpu > 0 ? 2 * ncpu : 2);
     unsigned pool = threads + (unsigned)a->cfg.http_workers + 2;
     if (store_open(a->cfg.database_url, pool, &a->st, err, sizeof(err)) != 0)
         fatalx("cannot open the database: %s", err);

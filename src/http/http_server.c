@@ -169,6 +169,20 @@ static int valid_request_id(const char *s)
     return 1;
 }
 
+/* Request ids must be unique, not secret: a per-thread splitmix64 seeded once from the
+ * CSPRNG saves a getrandom() system call per request. */
+static void request_id_new(char *out, size_t cap)
+{
+    static _Thread_local uint64_t state;
+    if (state == 0)
+        randombytes_buf(&state, sizeof(state));
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    snprintf(out, cap, "%016llx", (unsigned long long)z);
+}
+
 static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *url,
                          const char *method)
 {
@@ -182,7 +196,7 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *u
     if (rid != NULL && valid_request_id(rid))
         str_copy(q->id, sizeof(q->id), rid);
     else
-        str_random_hex(q->id, 8);
+        request_id_new(q->id, sizeof(q->id));
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     str_copy(q->ip, sizeof(q->ip), "unknown");

@@ -122,7 +122,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.log_level, "info");
     assert_string_equal(cfg.log_format, "logfmt");
     assert_int_equal(cfg.http_threads, 0);
-    assert_int_equal(cfg.http_workers, 16);
+    assert_int_equal(cfg.http_workers, 8);
     assert_int_equal(cfg.max_connections, 4096);
     assert_int_equal(cfg.max_connections_per_ip, 512);
     assert_int_equal(cfg.connection_timeout, 60);
