@@ -8,7 +8,7 @@ SECONDS_EACH=${2:-60}
 mkdir -p fuzz/artifacts
 status=0
 for bin in "$BUILD"/fuzz_*; do
-  [ -x "$bin" ] || continue
+  [ -f "$bin" ] && [ -x "$bin" ] || continue
   name=${bin##*/fuzz_}
   scratch=$(mktemp -d)
   echo "== fuzz $name for ${SECONDS_EACH}s"
