@@ -27,7 +27,7 @@ static void db_unavailable(http_req *q, int rc)
     http_error(q, 503, "database_unavailable", "the database is unavailable; try again");
 }
 
-/* Answers {token, user} with status, or 500-free failure when signing fails. */
+/* Answers {token, user} with status; a signing failure is a 503, never a 500. */
 static void answer_token(http_req *q, int status, const store_user *u)
 {
     app *a = http_req_app(q);
