@@ -25,7 +25,7 @@ need_pc libcurl libcurl4-openssl-dev
 need_pc sqlite3 libsqlite3-dev
 need_pc yaml-0.1 libyaml-dev
 need_pc inih libinih-dev
-need_pc libwslay libwslay-dev
+need_pkg libwslay-dev   # ships no .pc file
 need_pc libpq libpq-dev
 need_pc libedit libedit-dev
 need_pc ncursesw libncurses-dev
