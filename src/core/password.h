@@ -6,9 +6,10 @@
 
 #define PASSWORD_HASH_MAX 160
 
-/* Initializes libsodium, the concurrency cap (0 = number of CPUs) and the dummy hash used
- * to equalize timing. Returns 0 or -EIO. Call once before any other function here. */
-int password_init(int concurrency);
+/* Initializes libsodium and the concurrency cap (0 = number of CPUs); with_dummy also makes
+ * the dummy hash that password_verify_dummy() needs (one Argon2id run, so only the server,
+ * which answers logins, asks for it). Returns 0 or -EIO. Call once, before the rest. */
+int password_init(int concurrency, int with_dummy);
 
 /* Hashes pw (len bytes) into out (PASSWORD_HASH_MAX bytes). Returns 0 or -ENOMEM. */
 int password_hash(const char *pw, size_t len, char *out);

@@ -114,7 +114,7 @@ int admin_main(const config *cfg, int argc, char **argv)
         return usage();
     if (is_create && email == NULL)
         return usage();
-    if (password_init(cfg->hash_concurrency) != 0) {
+    if (password_init(cfg->hash_concurrency, 0) != 0) {
         fprintf(stderr, "cloudyad: cannot initialize libsodium\n");
         return 1;
     }

@@ -50,7 +50,7 @@ static int serve(app *a)
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         fatalx("cannot initialize libcurl");
-    if (password_init(a->cfg.hash_concurrency) != 0)
+    if (password_init(a->cfg.hash_concurrency, 1) != 0)
         fatalx("cannot initialize libsodium");
     int rc = secret_mkdirs(a->cfg.data_dir);
     if (rc != 0)
