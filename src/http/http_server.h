@@ -59,4 +59,30 @@ void http_resp_header(http_req *q, const char *name, const char *value);
  * replaces the first. */
 void http_respond(http_req *q, int status, const char *content_type, char *body, size_t len);
 
+/* --- streamed responses --------------------------------------------------------------
+ * For answers that grow while the client waits (logs with ?follow=1): the handler calls
+ * http_respond_stream(), the response goes out with chunked encoding, and a producer (any
+ * thread) writes to the stream until it closes it or the client goes away. The stream is
+ * reference-counted between the server and the producer; both must let go. */
+typedef struct http_stream http_stream;
+
+#define HTTP_STREAM_BUFFER_MAX (256 * 1024) /* pending bytes for a slow reader */
+
+/* Makes q's answer a stream with status and content_type (a literal). Returns the producer's
+ * handle (never NULL). Call it at most once per request, from the handler. */
+http_stream *http_respond_stream(http_req *q, int status, const char *content_type);
+
+/* Queues len bytes for the client. Returns 0; -EPIPE when the client has gone away (the
+ * producer should stop); -ENOBUFS when more than HTTP_STREAM_BUFFER_MAX bytes are pending
+ * (the data is dropped, the stream stays open; a slow reader loses lines, it never makes the
+ * server grow). Thread-safe. */
+int http_stream_write(http_stream *s, const char *data, size_t len);
+
+/* 1 once the client has gone away (or the server is stopping). Thread-safe. */
+int http_stream_closed(const http_stream *s);
+
+/* Ends the stream (after pending bytes are sent) and releases the producer's reference; s
+ * must not be used afterwards. */
+void http_stream_end(http_stream *s);
+
 #endif

@@ -103,4 +103,82 @@ int store_audit_add(store *s, const store_audit *a);
 int store_audit_list(store *s, const char *client_id, const char *action, int limit,
                      store_audit **out, size_t *n);
 
+/* --- containers ------------------------------------------------------------------------
+ * One row per container the platform creates. The row is written (state "creating") before
+ * the Engine is asked for anything, so a crash at any moment leaves a row that the
+ * reconciler can finish or roll back. States: creating, created, running, stopped, exited,
+ * removing, removed (gone from the Engine behind the platform's back), error. Every state
+ * but "removed" counts against the tenant's quota. */
+#define STORE_DOCKER_ID_MAX 65 /* 64 hex + NUL */
+#define STORE_CNAME_MAX 64     /* a DNS label: 63 chars + NUL */
+#define STORE_STYPE_MAX 32
+#define STORE_IMAGE_MAX 256
+#define STORE_STATE_MAX 16
+#define STORE_URL_MAX 512
+#define STORE_CONTAINERS_MAX 100000 /* list answers are capped here */
+
+typedef struct store_container {
+    char id[STORE_ID_MAX];            /* ours ("ctr" + 12 hex); the Docker name derives from it */
+    char client_id[STORE_ID_MAX];
+    char name[STORE_CNAME_MAX];       /* unique within the tenant among non-removed rows */
+    char service_type[STORE_STYPE_MAX];
+    char image[STORE_IMAGE_MAX];
+    char docker_id[STORE_DOCKER_ID_MAX]; /* "" until the Engine has created it */
+    char state[STORE_STATE_MAX];
+    int host_port;                    /* 0 when none */
+    char url[STORE_URL_MAX];          /* "" when none */
+    int memory_mb;
+    double cpus;
+    int64_t created_at;               /* unix seconds; set by the store on reserve */
+    int64_t updated_at;               /* set by the store on every write */
+    int64_t expires_at;               /* 0 = never */
+} store_container;
+
+/* Which quota a reservation hit. */
+enum store_quota_hit { STORE_QUOTA_NONE, STORE_QUOTA_CONTAINERS, STORE_QUOTA_MEMORY, STORE_QUOTA_CPUS };
+
+/* Inserts c (state forced to "creating") if and only if the tenant c->client_id stays within
+ * its quota (count of rows not "removed" < quota_containers, sum of memory_mb + c->memory_mb
+ * <= quota_memory_mb, sum of cpus + c->cpus <= quota_cpus + 1e-9), atomically: concurrent
+ * reservations never overshoot. A "removed" row with the same name is deleted first (the name
+ * is free again). Returns 0; -EDQUOT with *hit set; -EEXIST when the name is taken; -ENOENT
+ * when the client does not exist. The caller fills id, client_id, name, service_type, image,
+ * memory_mb, cpus, expires_at. */
+int store_container_reserve(store *s, store_container *c, enum store_quota_hit *hit);
+
+/* By our row id. */
+int store_container_get(store *s, const char *id, store_container *out);
+
+/* Resolves an API reference: a full Docker id, a prefix of at least 12 lowercase hex chars of
+ * one (-ENOENT when it matches several), or a container name. client_id restricts the search
+ * to one tenant; "" searches every tenant for ids and prefixes (admins) but names are always
+ * looked up in name_client_id's tenant. Rows in state "creating" without a Docker id are
+ * found by name only. */
+int store_container_find(store *s, const char *client_id, const char *name_client_id,
+                         const char *ref, store_container *out);
+
+/* Rows of one tenant (client_id "" = all tenants), oldest first, at most
+ * STORE_CONTAINERS_MAX; state "" = any state. *out is malloc'ed (free() it). */
+int store_container_list(store *s, const char *client_id, const char *state,
+                         store_container **out, size_t *n);
+
+/* Writes docker_id, state, host_port, url and expires_at of the row c->id (updated_at is
+ * set by the store). -ENOENT when the row is gone. */
+int store_container_update(store *s, const store_container *c);
+
+/* Sets the state of the row id, only when its current state is one of from ("" or NULL:
+ * any), a comma-separated list such as "running,created". Returns 0, -ENOENT (no such row)
+ * or -EAGAIN (the row's state is not in from). */
+int store_container_set_state(store *s, const char *id, const char *from, const char *state);
+
+int store_container_delete(store *s, const char *id);
+
+/* What a tenant uses: rows not "removed" (count, memory, cpus) and running ones. */
+int store_container_usage(store *s, const char *client_id, int *count, int *running,
+                          int *memory_mb, double *cpus);
+
+/* This database's instance id ("ins" + 12 hex), made on first call and stable after. It
+ * tells this platform's containers from another platform's on a shared Engine. */
+int store_instance_id(store *s, char out[STORE_ID_MAX]);
+
 #endif

@@ -1,0 +1,2 @@
+-- 0002_containers: placeholder
+SELECT 1;
