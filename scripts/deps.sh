@@ -30,6 +30,9 @@ need_pc libpq libpq-dev
 need_pc libedit libedit-dev
 need_pc ncursesw libncurses-dev
 need_cmd dockerd docker.io
+# scripts/images.sh builds the service images offline (make run needs them)
+need_pkg debootstrap # in /usr/sbin, often not on a user's PATH
+need_pkg busybox-static # its /bin/busybox goes into cloudya/busybox:test
 
 if [ "$want" = test ] || [ "$want" = all ]; then
   need_pc cmocka libcmocka-dev

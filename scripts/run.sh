@@ -10,6 +10,14 @@ export PORT=${PORT:-5000}
 
 scripts/dockerd.sh || echo "run: the Docker Engine is not available; cloudyad will report 'degraded'"
 
+# No image registry is needed: the catalog's services are built from Debian packages
+# (the first time takes about a minute; then they are reused). With a registry, run with
+# CLOUDYA_CATALOG=catalog/catalog.yaml to use the upstream images instead.
+if [ -z "${CLOUDYA_CATALOG:-}" ]; then
+  export CLOUDYA_CATALOG=catalog/catalog.offline.yaml
+  scripts/images.sh all || echo "run: building the service images failed; creating containers will say which image is missing"
+fi
+
 "$bin" -n >/dev/null
 admins=$("$bin" admin count)
 if [ "$admins" = 0 ] && [ -z "${CLOUDYA_ADMIN_EMAIL:-}" ]; then

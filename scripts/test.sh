@@ -27,6 +27,8 @@ step_fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
 
 scripts/deps.sh test || { echo "cannot install the test dependencies"; echo "total: 0 passed, 1 failed"; exit 1; }
 scripts/dockerd.sh || step_fail "starting the Docker Engine"
+echo "== images (built offline from Debian packages; reused when present)"
+scripts/images.sh busybox nginx postgres || step_fail "building the test images"
 
 echo "== banned functions"
 if scripts/check-banned.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -12,5 +12,18 @@ void api_auth_login(http_req *q);
 void api_auth_logout(http_req *q);
 void api_auth_me(http_req *q);
 void api_health(http_req *q);
+void api_catalog(http_req *q);
+void api_containers_list(http_req *q);
+void api_containers_create(http_req *q);
+void api_containers_get(http_req *q);
+void api_containers_start(http_req *q);
+void api_containers_stop(http_req *q);
+void api_containers_restart(http_req *q);
+void api_containers_delete(http_req *q);
+void api_containers_logs(http_req *q);
+void api_admin_unrecorded(http_req *q);
+
+/* Waits up to timeout_ms for log followers to notice their streams closed. */
+void api_containers_shutdown(int timeout_ms);
 
 #endif

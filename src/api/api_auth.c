@@ -154,10 +154,17 @@ void api_auth_me(http_req *q)
         db_unavailable(q, rc);
         return;
     }
+    int count = 0, running = 0, mem = 0;
+    double cpus = 0;
+    rc = store_container_usage(a->st, cl.id, &count, &running, &mem, &cpus);
+    if (rc != 0) {
+        db_unavailable(q, rc);
+        return;
+    }
     json_t *client = json_pack(
-        "{s:s, s:s, s:s, s:{s:i, s:i, s:f}, s:{s:i, s:i, s:f}}", "id", cl.id, "name", cl.name,
-        "plan", cl.plan, "quota", "containers", cl.quota_containers, "memoryMb",
-        cl.quota_memory_mb, "cpus", cl.quota_cpus, "usage", "containers", 0, "memoryMb", 0,
-        "cpus", 0.0);
+        "{s:s, s:s, s:s, s:{s:i, s:i, s:f}, s:{s:i, s:i, s:i, s:f}}", "id", cl.id, "name",
+        cl.name, "plan", cl.plan, "quota", "containers", cl.quota_containers, "memoryMb",
+        cl.quota_memory_mb, "cpus", cl.quota_cpus, "usage", "containers", count, "running",
+        running, "memoryMb", mem, "cpus", cpus);
     http_json(q, 200, json_pack("{s:o, s:o}", "user", api_user_json(&c.user), "client", client));
 }

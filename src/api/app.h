@@ -1,6 +1,7 @@
 /* The daemon's shared state, handed to every handler through http_req_app(). */
 #ifndef CLOUDYA_APP_H
 #define CLOUDYA_APP_H
+#include "catalog.h"
 #include "config.h"
 #include "docker.h"
 #include "ratelimit.h"
@@ -19,6 +20,8 @@ typedef struct app {
     size_t jwt_key_len;
     ratelimit *login_by_email;
     ratelimit *login_by_ip;
+    catalog *catalog;                   /* the service types clients may create */
+    char instance_id[STORE_ID_MAX];     /* labels this platform's containers on the Engine */
 } app;
 
 #endif

@@ -9,6 +9,16 @@ static const route table[] = {
     {"POST", "/api/auth/login", api_auth_login, ROUTE_SLOW},
     {"POST", "/api/auth/logout", api_auth_logout, 0},
     {"GET", "/api/auth/me", api_auth_me, 0},
+    {"GET", "/api/catalog", api_catalog, 0},
+    {"GET", "/api/containers", api_containers_list, 0},
+    {"POST", "/api/containers/create", api_containers_create, ROUTE_SLOW},
+    {"GET", "/api/containers/:id", api_containers_get, 0},
+    {"DELETE", "/api/containers/:id", api_containers_delete, ROUTE_SLOW},
+    {"POST", "/api/containers/:id/start", api_containers_start, ROUTE_SLOW},
+    {"POST", "/api/containers/:id/stop", api_containers_stop, ROUTE_SLOW},
+    {"POST", "/api/containers/:id/restart", api_containers_restart, ROUTE_SLOW},
+    {"GET", "/api/containers/:id/logs", api_containers_logs, ROUTE_SLOW},
+    {"GET", "/api/admin/containers/unrecorded", api_admin_unrecorded, 0},
 };
 
 int api_routes(router *r)

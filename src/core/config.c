@@ -51,6 +51,15 @@ static const struct key keys[] = {
     I("CLOUDYA_LOGIN_WINDOW", login_window, 1, 86400 * 7),
     I("CLOUDYA_HASH_CONCURRENCY", hash_concurrency, 0, 64),
     I("CLOUDYA_TOKEN_TTL", token_ttl, 60, 86400 * 30),
+    S("CLOUDYA_CATALOG", catalog),
+    S("CLOUDYA_PUBLIC_HOST", public_host),
+    S("CLOUDYA_PUBLISH_IP", publish_ip),
+    I("CLOUDYA_ENGINE_TIMEOUT", engine_timeout, 1, 3600),
+    I("CLOUDYA_PULL_TIMEOUT", pull_timeout, 1, 3600),
+    I("CLOUDYA_RECONCILE_INTERVAL", reconcile_interval, 1, 86400),
+    I("CLOUDYA_PIDS_LIMIT", pids_limit, 16, 65536),
+    I("CLOUDYA_STOP_TIMEOUT", stop_timeout, 0, 600),
+    I("CLOUDYA_NETWORK_BASE", network_base, 0, 255),
 };
 
 static void defaults(config *c)
@@ -75,6 +84,14 @@ static void defaults(config *c)
     c->login_window = 900;
     c->hash_concurrency = 0;
     c->token_ttl = 86400;
+    str_copy(c->catalog, sizeof(c->catalog), "catalog/catalog.yaml");
+    str_copy(c->public_host, sizeof(c->public_host), "localhost");
+    c->engine_timeout = 30;
+    c->pull_timeout = 300;
+    c->reconcile_interval = 30;
+    c->pids_limit = 256;
+    c->stop_timeout = 10;
+    c->network_base = 213;
 }
 
 /* Table-driven assignment so the environment, the INI file and -n share one parser. */
@@ -185,6 +202,22 @@ static int validate(config *c, char *err, size_t errlen)
     }
     if (c->docker_socket[0] == '\0') {
         snprintf(err, errlen, "DOCKER_SOCKET must not be empty");
+        return -EINVAL;
+    }
+    if (c->catalog[0] == '\0') {
+        snprintf(err, errlen, "CLOUDYA_CATALOG must not be empty");
+        return -EINVAL;
+    }
+    for (const char *p = c->public_host; *p != '\0'; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']')) {
+            snprintf(err, errlen, "CLOUDYA_PUBLIC_HOST must be a host name or address (got \"%s\")",
+                     c->public_host);
+            return -EINVAL;
+        }
+    }
+    if (c->public_host[0] == '\0') {
+        snprintf(err, errlen, "CLOUDYA_PUBLIC_HOST must not be empty");
         return -EINVAL;
     }
     if (c->database_url[0] == '\0') {

@@ -34,6 +34,15 @@ typedef struct config {
     int login_window;          /* seconds */
     int hash_concurrency;      /* Argon2id hashes at once; 0 = number of CPUs */
     int token_ttl;             /* seconds, 24 h */
+    char catalog[PATH_MAX];    /* the service catalog file */
+    char public_host[256];     /* the host name in container URLs */
+    char publish_ip[64];       /* host address container ports are published on; "" = all */
+    int engine_timeout;        /* seconds for one Engine call */
+    int pull_timeout;          /* seconds for pulling a missing image */
+    int reconcile_interval;    /* seconds between full resyncs with the Engine */
+    int pids_limit;            /* processes per container */
+    int stop_timeout;          /* seconds between SIGTERM and SIGKILL on stop */
+    int network_base;          /* tenant networks are /24s of 10.<network_base>.0.0/16 */
 } config;
 
 /* Fills c with the defaults, then ini_path (when not NULL), then the environment, then

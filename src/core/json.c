@@ -163,7 +163,8 @@ int json_field_int(json_t *obj, const char *field, int required, int64_t min, in
 /* Compact serialization for responses. */
 char *json_dump_compact(const json_t *v, size_t *len)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    /* 15 significant digits: 0.1 CPUs reads "0.1", not "0.10000000000000001". */
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (s == NULL)
         s = xstrdup("null");
     if (len != NULL)

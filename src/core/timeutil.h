@@ -12,4 +12,8 @@ int64_t time_mono_ms(void); /* monotonic milliseconds, for intervals */
 /* Formats t (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ" into out (cap >= TIME_RFC3339_LEN). */
 void time_rfc3339(int64_t t, char *out, size_t cap);
 
+/* Parses an RFC 3339 timestamp (any offset, optional fraction, which is dropped) or plain
+ * unix seconds into unix seconds. Returns 0 or -EINVAL. */
+int time_parse_rfc3339(const char *s, int64_t *out);
+
 #endif

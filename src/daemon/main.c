@@ -7,6 +7,7 @@
 #include "log.h"
 #include "password.h"
 #include "probe.h"
+#include "reconcile.h"
 #include "secret.h"
 
 #include <curl/curl.h>
@@ -32,8 +33,8 @@ static void usage(FILE *f)
                "  -n        check the configuration and exit (0 = fine, 1 = the reason)\n"
                "\n"
                "Settings (environment): PORT, HOST, DATABASE_URL, JWT_SECRET, DOCKER_SOCKET,\n"
-               "CLOUDYA_DATA_DIR, CLOUDYA_ADMIN_EMAIL, CLOUDYA_ADMIN_PASSWORD, LOG_LEVEL,\n"
-               "LOG_FORMAT; see README.md for all of them.\n");
+               "CLOUDYA_DATA_DIR, CLOUDYA_CATALOG, CLOUDYA_ADMIN_EMAIL, CLOUDYA_ADMIN_PASSWORD,\n"
+               "LOG_LEVEL, LOG_FORMAT; see README.md for all of them.\n");
 }
 
 static int serve(app *a)
@@ -77,9 +78,21 @@ static int serve(app *a)
                                       a->cfg.login_window);
     a->login_by_ip = ratelimit_new(RATELIMIT_SLOTS, a->cfg.login_max_failures_ip,
                                    a->cfg.login_window);
-    a->engine = docker_new(a->cfg.docker_socket);
+    if (catalog_load(a->cfg.catalog, &a->catalog, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto out_limits;
+    }
+    log_info("catalog %s: %zu service types", a->cfg.catalog, a->catalog->n);
+    if (store_instance_id(a->st, a->instance_id) != 0) {
+        log_error("cannot read the instance id from the database");
+        goto out_catalog;
+    }
+    a->engine = docker_new(a->cfg.docker_socket, a->cfg.engine_timeout * 1000L);
     if (probe_start(a) != 0)
         fatalx("cannot start the Engine probe");
+    /* Records and Engine agree before the first request is served. */
+    if (reconcile_start(a) != 0)
+        fatalx("cannot start the reconciler");
 
     static router r;
     if (api_routes(&r) != 0)
@@ -111,10 +124,15 @@ static int serve(app *a)
     int left = http_server_shutdown(srv, SHUTDOWN_GRACE_MS);
     if (left > 0)
         log_warnx("%d requests were still in flight after %d ms", left, SHUTDOWN_GRACE_MS);
+    api_containers_shutdown(3000);
     status = 0;
 out_probe:
+    reconcile_stop();
     probe_stop();
     docker_free(a->engine);
+out_catalog:
+    catalog_free(a->catalog);
+out_limits:
     ratelimit_free(a->login_by_email);
     ratelimit_free(a->login_by_ip);
 out_store:
@@ -157,6 +175,12 @@ int main(int argc, char **argv)
     log_set_level(a.cfg.log_level);
     log_set_format(a.cfg.log_format);
     if (check_only) {
+        catalog *cat = NULL;
+        if (catalog_load(a.cfg.catalog, &cat, err, sizeof(err)) != 0) {
+            fprintf(stderr, "cloudyad: catalog error: %s\n", err);
+            return 1;
+        }
+        catalog_free(cat);
         printf("configuration OK\n");
         return 0;
     }

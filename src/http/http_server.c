@@ -26,6 +26,10 @@
 #define JOB_QUEUE_MAX 4096
 /* Headers and URL must fit; MHD zeroes this pool for every request, so it stays small. */
 #define CONNECTION_MEMORY (16 * 1024)
+/* MHD's block size for streamed responses (it bounds what one reader call may copy). */
+#define STREAM_BLOCK (16 * 1024)
+#define STREAM_BUF_MIN 4096
+#define STREAM_BUF_KEEP (64 * 1024) /* a drained buffer larger than this is freed */
 
 enum req_state { ST_READING, ST_DEFERRED, ST_DONE, ST_QUEUED };
 
@@ -56,6 +60,40 @@ struct http_req {
     int nhdrs;
     int64_t start_ms;
     http_req *next_job;
+    http_stream *stream; /* a streamed answer not yet handed to MHD (the server's reference) */
+};
+
+/* A streamed response. Two references: the server's (held by the request until
+ * send_response hands it to MHD, then by the MHD response, dropped in its free callback) and
+ * the producer's (dropped by http_stream_end). Everything below mu is guarded by it.
+ *
+ * Suspension: when the reader finds nothing to send it sets `suspended` and suspends the
+ * connection, both under mu; whoever next changes what the reader would see (a write, the
+ * end, the server stopping) clears `suspended` and resumes the connection, also under mu.
+ * So a resume always follows the suspend it undoes (MHD leaves resuming a connection that is
+ * not suspended undefined), and the connection cannot go away in between: MHD neither
+ * times out nor closes a suspended connection. MHD never calls our callbacks while holding
+ * the lock MHD_resume_connection takes, so calling it under mu cannot deadlock. */
+struct http_stream {
+    pthread_mutex_t mu;
+    int refs;
+    struct MHD_Connection *conn; /* NULL once MHD has let go of the response */
+    http_server *srv;
+    char *buf;                   /* a ring of cap bytes: len pending from head */
+    size_t cap, head, len;
+    int ended;                   /* the producer is done */
+    atomic_int gone;             /* the client went away or the server is stopping */
+    int suspended;               /* the reader suspended conn; the next change resumes it */
+    int registered;              /* in srv's list of open streams */
+    int complete;                /* the reader has returned the end of the body */
+    http_stream *prev, *next;    /* srv->streams, under srv->mu */
+    unsigned long long sent, dropped;
+    int status;
+    int64_t start_ms;
+    char method[16];
+    char *path;
+    char id[HTTP_REQUEST_ID_MAX + 1];
+    char ip[INET6_ADDRSTRLEN];
 };
 
 struct http_server {
@@ -70,6 +108,8 @@ struct http_server {
     size_t q_len;
     int stopping;
     atomic_int inflight;
+    http_stream *streams;   /* open streamed responses (handed to MHD), under mu */
+    int streams_closing;    /* shutdown began: streams end as soon as they are created */
 };
 
 /* --- request accessors ------------------------------------------------------------- */
@@ -143,14 +183,253 @@ void http_resp_header(http_req *q, const char *name, const char *value)
     q->nhdrs++;
 }
 
+static void stream_release_server(http_stream *st);
+
 /* Records the answer; the event thread sends it when the handler has returned. */
 void http_respond(http_req *q, int status, const char *content_type, char *body, size_t len)
 {
+    if (q->stream != NULL) { /* replaces a stream: its producer sees the client gone */
+        stream_release_server(q->stream);
+        q->stream = NULL;
+    }
     free(q->resp_body);
     q->status = status;
     q->content_type = content_type;
     q->resp_body = body;
     q->resp_len = len;
+}
+
+/* --- streamed responses ------------------------------------------------------------ */
+
+static void stream_unref(http_stream *st)
+{
+    pthread_mutex_lock(&st->mu);
+    int left = --st->refs;
+    pthread_mutex_unlock(&st->mu);
+    if (left > 0)
+        return;
+    pthread_mutex_destroy(&st->mu);
+    free(st->buf);
+    free(st->path);
+    free(st);
+}
+
+/* Under st->mu: undoes the reader's suspension, if any (see struct http_stream). */
+static void stream_wake(http_stream *st)
+{
+    if (st->suspended) {
+        st->suspended = 0;
+        MHD_resume_connection(st->conn);
+    }
+}
+
+/* The server lets go of a stream MHD never had (the request ended first, or the answer
+ * was replaced): the producer sees the client gone. */
+static void stream_release_server(http_stream *st)
+{
+    pthread_mutex_lock(&st->mu);
+    atomic_store(&st->gone, 1);
+    st->conn = NULL;
+    pthread_mutex_unlock(&st->mu);
+    stream_unref(st);
+}
+
+/* Adds a stream MHD now owns to the server's list, so shutdown can end it; a stream born
+ * while the server is stopping is closed at once. */
+static void stream_register(http_stream *st)
+{
+    http_server *s = st->srv;
+    pthread_mutex_lock(&s->mu);
+    if (s->streams_closing) {
+        pthread_mutex_lock(&st->mu);
+        atomic_store(&st->gone, 1); /* never suspended: the reader has not run yet */
+        pthread_mutex_unlock(&st->mu);
+    }
+    st->registered = 1;
+    st->prev = NULL;
+    st->next = s->streams;
+    if (s->streams != NULL)
+        s->streams->prev = st;
+    s->streams = st;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void stream_unregister(http_stream *st)
+{
+    http_server *s = st->srv;
+    pthread_mutex_lock(&s->mu);
+    if (st->registered) {
+        if (st->prev != NULL)
+            st->prev->next = st->next;
+        else
+            s->streams = st->next;
+        if (st->next != NULL)
+            st->next->prev = st->prev;
+        st->registered = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* MHD asks for the next bytes of the body. Nothing pending and not ended: suspend until
+ * the producer writes (returning 0 without suspending would spin the event thread). */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    http_stream *st = cls;
+    ssize_t ret;
+    (void)pos;
+    pthread_mutex_lock(&st->mu);
+    if (st->len > 0) {
+        size_t n = st->len < max ? st->len : max;
+        size_t first = st->cap - st->head < n ? st->cap - st->head : n;
+        memcpy(buf, st->buf + st->head, first);
+        memcpy(buf + first, st->buf, n - first);
+        st->head = (st->head + n) % st->cap;
+        st->len -= n;
+        st->sent += n;
+        if (st->len == 0) {
+            st->head = 0;
+            if (st->cap > STREAM_BUF_KEEP) { /* a burst is over: give the memory back */
+                free(st->buf);
+                st->buf = NULL;
+                st->cap = 0;
+            }
+        }
+        ret = (ssize_t)n;
+        goto out;
+    }
+    if (st->ended || atomic_load(&st->gone)) {
+        st->complete = 1;
+        ret = MHD_CONTENT_READER_END_OF_STREAM;
+        goto out;
+    }
+    st->suspended = 1;
+    MHD_suspend_connection(st->conn);
+    ret = 0;
+out:
+    pthread_mutex_unlock(&st->mu);
+    return ret;
+}
+
+/* MHD is done with the response (sent, client gone, or server stopping). Runs on the
+ * connection's event thread; the connection may live on (keep-alive) but is no longer
+ * ours to touch. */
+static void stream_free(void *cls)
+{
+    http_stream *st = cls;
+    char prev_rid[HTTP_REQUEST_ID_MAX + 1];
+    pthread_mutex_lock(&st->mu);
+    atomic_store(&st->gone, 1);
+    st->conn = NULL;
+    st->suspended = 0;
+    int complete = st->complete;
+    unsigned long long sent = st->sent, dropped = st->dropped, left = st->len;
+    pthread_mutex_unlock(&st->mu);
+    stream_unregister(st);
+    if (log_enabled(LOG_INFO)) {
+        str_copy(prev_rid, sizeof(prev_rid), log_request_id());
+        log_set_request_id(st->id);
+        log_at(LOG_INFO, "http", 0,
+               "%s %s %d stream %s %lldms sent=%llu dropped=%llu unsent=%llu ip=%s", st->method,
+               st->path, st->status, complete ? "end" : "cut",
+               (long long)(time_mono_ms() - st->start_ms), sent, dropped, left, st->ip);
+        log_set_request_id(prev_rid);
+    }
+    stream_unref(st);
+}
+
+/* Shutdown: every open stream ends after its pending bytes, and its producer sees it
+ * closed. Called with s->mu held. */
+static void streams_close_all(http_server *s)
+{
+    for (http_stream *st = s->streams; st != NULL; st = st->next) {
+        pthread_mutex_lock(&st->mu);
+        atomic_store(&st->gone, 1);
+        stream_wake(st);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* The stream starts with two references: the request's (the server's side) and the
+ * returned one (the producer's). Only what the log line needs is copied from q: the
+ * producer must not use q, which is freed when the request ends. */
+http_stream *http_respond_stream(http_req *q, int status, const char *content_type)
+{
+    http_stream *st = xcalloc(1, sizeof(*st));
+    pthread_mutex_init(&st->mu, NULL);
+    st->refs = 2;
+    st->conn = q->conn;
+    st->srv = q->srv;
+    atomic_init(&st->gone, 0);
+    st->status = status;
+    st->start_ms = q->start_ms;
+    str_copy(st->method, sizeof(st->method), q->method);
+    st->path = xstrdup(q->path);
+    str_copy(st->id, sizeof(st->id), q->id);
+    str_copy(st->ip, sizeof(st->ip), q->ip);
+    http_respond(q, status, content_type, NULL, 0); /* also drops an earlier stream */
+    q->stream = st;
+    return st;
+}
+
+/* All or nothing: a write that does not fit is dropped whole, so a slow reader loses
+ * lines, never parts of one. */
+int http_stream_write(http_stream *st, const char *data, size_t len)
+{
+    int rc = 0;
+    pthread_mutex_lock(&st->mu);
+    if (atomic_load(&st->gone) || st->ended) {
+        rc = -EPIPE;
+        goto out;
+    }
+    if (len == 0)
+        goto out;
+    if (len > HTTP_STREAM_BUFFER_MAX - st->len) {
+        st->dropped += len;
+        rc = -ENOBUFS;
+        goto out;
+    }
+    if (st->len + len > st->cap) {
+        size_t cap = st->cap ? st->cap : STREAM_BUF_MIN;
+        while (cap < st->len + len)
+            cap *= 2;
+        if (cap > HTTP_STREAM_BUFFER_MAX)
+            cap = HTTP_STREAM_BUFFER_MAX;
+        char *nb = xmalloc(cap);
+        size_t first = st->cap - st->head < st->len ? st->cap - st->head : st->len;
+        if (st->len > 0) {
+            memcpy(nb, st->buf + st->head, first);
+            memcpy(nb + first, st->buf, st->len - first);
+        }
+        free(st->buf);
+        st->buf = nb;
+        st->cap = cap;
+        st->head = 0;
+    }
+    size_t tail = (st->head + st->len) % st->cap;
+    size_t first = st->cap - tail < len ? st->cap - tail : len;
+    memcpy(st->buf + tail, data, first);
+    memcpy(st->buf, data + first, len - first);
+    st->len += len;
+    stream_wake(st);
+out:
+    pthread_mutex_unlock(&st->mu);
+    return rc;
+}
+
+/* Read without the lock: gone only ever goes from 0 to 1. */
+int http_stream_closed(const http_stream *st)
+{
+    return atomic_load(&st->gone);
+}
+
+/* The reader sends what is pending, then the end of the chunked body. */
+void http_stream_end(http_stream *st)
+{
+    pthread_mutex_lock(&st->mu);
+    st->ended = 1;
+    stream_wake(st);
+    pthread_mutex_unlock(&st->mu);
+    stream_unref(st);
 }
 
 /* --- request life cycle -------------------------------------------------------------- */
@@ -214,6 +493,8 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *u
 
 static void req_free(http_req *q)
 {
+    if (q->stream != NULL) /* never handed to MHD: the client went away before */
+        stream_release_server(q->stream);
     free(q->path);
     free(q->body);
     free(q->resp_body);
@@ -224,20 +505,8 @@ static void req_free(http_req *q)
     free(q);
 }
 
-/* Turns the recorded answer into an MHD response and queues it. */
-static enum MHD_Result send_response(http_req *q)
+static void add_headers(const http_req *q, struct MHD_Response *r)
 {
-    if (q->status == 0) {
-        log_error("no response from the handler of %s %s", q->method, q->path);
-        http_error(q, 500, "internal", "the server failed to produce a response");
-    }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback(q->resp_len, q->resp_body, &free);
-    if (r == NULL) {
-        log_error("cannot create a response for %s %s", q->method, q->path);
-        return MHD_NO;
-    }
-    q->resp_body = NULL; /* MHD owns it now */
     if (q->content_type != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, q->content_type);
     MHD_add_response_header(r, "X-Request-Id", q->id);
@@ -245,13 +514,58 @@ static enum MHD_Result send_response(http_req *q)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < q->nhdrs; i++)
         MHD_add_response_header(r, q->hdrs[i].name, q->hdrs[i].value);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
+static void stream_free(void *cls);
+static void stream_register(http_stream *st);
+
+/* A streamed answer: chunked (MHD_SIZE_UNKNOWN), fed by stream_reader. From here on the
+ * server's reference belongs to the MHD response and is dropped by stream_free. */
+static struct MHD_Response *stream_response(http_req *q)
+{
+    http_stream *st = q->stream;
+    q->stream = NULL;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                                               stream_reader, st, stream_free);
+    if (r == NULL) {
+        stream_release_server(st);
+        return NULL;
+    }
+    stream_register(st);
+    return r;
+}
+
+/* Turns the recorded answer into an MHD response and queues it. */
+static enum MHD_Result send_response(http_req *q)
+{
+    struct MHD_Response *r;
+    int streamed = q->stream != NULL;
+    if (q->status == 0) {
+        log_error("no response from the handler of %s %s", q->method, q->path);
+        http_error(q, 500, "internal", "the server failed to produce a response");
+    }
+    if (streamed) {
+        r = stream_response(q);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback(q->resp_len, q->resp_body,
+                                                               &free);
+        if (r != NULL)
+            q->resp_body = NULL; /* MHD owns it now */
+    }
+    if (r == NULL) {
+        log_error("cannot create a response for %s %s", q->method, q->path);
+        return MHD_NO;
+    }
+    add_headers(q, r);
+    /* On failure MHD_destroy_response frees the stream's side too (stream_free). */
     enum MHD_Result ret = MHD_queue_response(q->conn, (unsigned)q->status, r);
     MHD_destroy_response(r);
     if (ret == MHD_YES)
         q->state = ST_QUEUED;
     if (log_enabled(LOG_INFO))
-        log_at(LOG_INFO, "http", 0, "%s %s %d %lldms ip=%s", q->method, q->path, q->status,
-               (long long)(time_mono_ms() - q->start_ms), q->ip);
+        log_at(LOG_INFO, "http", 0, "%s %s %d %lldms ip=%s%s", q->method, q->path, q->status,
+               (long long)(time_mono_ms() - q->start_ms), q->ip, streamed ? " stream" : "");
     return ret;
 }
 
@@ -505,7 +819,10 @@ int http_server_start(const http_server_opts *o, const router *r, http_server **
     return 0;
 }
 
-/* Quiesce, drain, then stop: requests in flight get their answers before we close. */
+/* Quiesce, drain, then stop: requests in flight get their answers before we close. Open
+ * streams would never finish on their own, so they are ended first (their producers see
+ * them closed) and drain like any other answer. Every stream is resumed before
+ * MHD_stop_daemon, which must not find a suspended connection. */
 int http_server_shutdown(http_server *s, int timeout_ms)
 {
     if (s == NULL)
@@ -515,6 +832,10 @@ int http_server_shutdown(http_server *s, int timeout_ms)
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
     }
+    pthread_mutex_lock(&s->mu);
+    s->streams_closing = 1;
+    streams_close_all(s);
+    pthread_mutex_unlock(&s->mu);
     int64_t deadline = time_mono_ms() + timeout_ms;
     while (atomic_load(&s->inflight) > 0 && time_mono_ms() < deadline)
         usleep(10 * 1000);

@@ -63,7 +63,24 @@ void http_respond(http_req *q, int status, const char *content_type, char *body,
  * For answers that grow while the client waits (logs with ?follow=1): the handler calls
  * http_respond_stream(), the response goes out with chunked encoding, and a producer (any
  * thread) writes to the stream until it closes it or the client goes away. The stream is
- * reference-counted between the server and the producer; both must let go. */
+ * reference-counted between the server and the producer; both must let go.
+ *
+ * Rules for callers:
+ *   - http_respond_stream() only inside the route handler (event thread or worker), once;
+ *     the answer starts going out when the handler returns, so a handler must not wait
+ *     for the client (write from another thread, or write a little and end);
+ *   - the producer never touches the http_req: it is freed when the request ends, which
+ *     can be long before the producer stops; copy what it needs in the handler;
+ *   - write/closed may be called from any thread, also concurrently (each write is queued
+ *     whole, in lock order); http_stream_end exactly once, after the last write, also when
+ *     the stream is already closed; the handle is dead afterwards;
+ *   - the handle outlives the server: after http_server_shutdown() writes say -EPIPE and
+ *     closed says 1, and end is still required;
+ *   - a client that leaves is noticed only when bytes are sent to it (the connection is
+ *     suspended while there is nothing to send), so a quiet producer learns of it on its
+ *     next non-empty write; until then the connection holds its slot;
+ *   - a stream keeps its request in flight: shutdown ends open streams first (closed
+ *     becomes 1), then drains them like other answers. */
 typedef struct http_stream http_stream;
 
 #define HTTP_STREAM_BUFFER_MAX (256 * 1024) /* pending bytes for a slow reader */

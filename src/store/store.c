@@ -269,3 +269,158 @@ int store_audit_list(store *s, const char *client_id, const char *action, int li
         return -EINVAL;
     return s->ops->audit_list(s->impl, client_id, action, limit, out, n);
 }
+
+/* --- containers ----------------------------------------------------------------------- */
+
+#define DOCKER_ID_LEN 64
+#define FROM_MAX 128 /* every state once, comma-separated, is 62 bytes */
+#define PORT_MAX 65535
+
+static const char *const container_states[] = {"creating", "created",  "running", "stopped",
+                                               "exited",   "removing", "removed", "error"};
+
+/* 1 when the len bytes at s name one of the states the containers table allows. */
+static int state_known(const char *s, size_t len)
+{
+    for (size_t i = 0; i < sizeof container_states / sizeof container_states[0]; i++)
+        if (strlen(container_states[i]) == len && memcmp(container_states[i], s, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int state_ok(const char *s)
+{
+    return str_ok(s, STORE_STATE_MAX, 0) && state_known(s, strlen(s));
+}
+
+/* "" or a comma-separated list of known states with no empty element ("running,created"). */
+static int from_ok(const char *from)
+{
+    if (!str_ok(from, FROM_MAX, 1)) return 0;
+    if (!from[0]) return 1;
+    for (const char *p = from;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!state_known(p, len)) return 0;
+        if (!comma) return 1;
+        p = comma + 1;
+    }
+}
+
+/* "" or exactly 64 lowercase hex digits, the only form the Engine gives: anything else could
+ * never be found again by store_container_find. */
+static int docker_id_ok(const char *id)
+{
+    size_t len = strlen(id);
+    if (len == 0) return 1;
+    if (len != DOCKER_ID_LEN) return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* Checks every field the caller fills (id, client_id, name, service_type, image non-empty;
+ * memory_mb, cpus, expires_at non-negative and finite) and ignores what the store sets: on
+ * success c reads back as the row was written (state "creating", docker_id "", host_port 0,
+ * url "", created_at = updated_at = now). hit may be NULL when the caller only wants the
+ * errno; when not, it is STORE_QUOTA_NONE unless the answer is -EDQUOT. */
+int store_container_reserve(store *s, store_container *c, enum store_quota_hit *hit)
+{
+    enum store_quota_hit dummy;
+    if (!hit) hit = &dummy;
+    *hit = STORE_QUOTA_NONE;
+    if (!s || !c) return -EINVAL;
+    if (!FIELD_OK(c->id, 0) || !FIELD_OK(c->client_id, 0) || !FIELD_OK(c->name, 0) ||
+        !FIELD_OK(c->service_type, 0) || !FIELD_OK(c->image, 0))
+        return -EINVAL;
+    if (c->memory_mb < 0 || !isfinite(c->cpus) || c->cpus < 0 || c->expires_at < 0)
+        return -EINVAL;
+    return s->ops->container_reserve(s->impl, c, hit);
+}
+
+/* Looks a container row up by our id; -ENOENT when there is none. */
+int store_container_get(store *s, const char *id, store_container *out)
+{
+    if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->container_get(s->impl, id, out);
+}
+
+/* NULL tenants are -EINVAL rather than "every tenant": a forgotten argument must never widen
+ * a search across tenants. ref is 1..64 bytes (a full Docker id is the longest form). */
+int store_container_find(store *s, const char *client_id, const char *name_client_id,
+                         const char *ref, store_container *out)
+{
+    if (!s || !out || !str_ok(client_id, STORE_ID_MAX, 1) ||
+        !str_ok(name_client_id, STORE_ID_MAX, 1) || !str_ok(ref, STORE_DOCKER_ID_MAX, 0))
+        return -EINVAL;
+    return s->ops->container_find(s->impl, client_id, name_client_id, ref, out);
+}
+
+/* client_id NULL is -EINVAL (as in store_container_find); state NULL means "". A state that
+ * is not one of the known ones is -EINVAL, not an empty answer. When no row matches, *out
+ * is NULL and *n is 0. */
+int store_container_list(store *s, const char *client_id, const char *state,
+                         store_container **out, size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!s || !out || !n || !str_ok(client_id, STORE_ID_MAX, 1)) return -EINVAL;
+    if (!state) state = "";
+    if (state[0] && !state_ok(state)) return -EINVAL;
+    return s->ops->container_list(s->impl, client_id, state, out, n);
+}
+
+/* docker_id must be "" or 64 lowercase hex digits, state a known state, host_port 0..65535,
+ * expires_at non-negative; the other fields of c but id are not read. */
+int store_container_update(store *s, const store_container *c)
+{
+    if (!s || !c) return -EINVAL;
+    if (!FIELD_OK(c->id, 0) || !FIELD_OK(c->docker_id, 1) || !FIELD_OK(c->state, 0) ||
+        !FIELD_OK(c->url, 1))
+        return -EINVAL;
+    if (!docker_id_ok(c->docker_id) || !state_known(c->state, strlen(c->state)) ||
+        c->host_port < 0 || c->host_port > PORT_MAX || c->expires_at < 0)
+        return -EINVAL;
+    return s->ops->container_update(s->impl, c);
+}
+
+/* from and state are checked against the known states here, so that a typo in a caller is
+ * -EINVAL and not a transition that can never happen (-EAGAIN forever). */
+int store_container_set_state(store *s, const char *id, const char *from, const char *state)
+{
+    if (!from) from = "";
+    if (!s || !str_ok(id, STORE_ID_MAX, 0) || !from_ok(from) || !state_ok(state)) return -EINVAL;
+    return s->ops->container_set_state(s->impl, id, from, state);
+}
+
+/* Deletes one row whatever its state; -ENOENT when there is none. */
+int store_container_delete(store *s, const char *id)
+{
+    if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    return s->ops->container_delete(s->impl, id);
+}
+
+/* Any output may be NULL when not wanted. A tenant without rows (or without a client row)
+ * uses nothing: all zeros, not -ENOENT. */
+int store_container_usage(store *s, const char *client_id, int *count, int *running,
+                          int *memory_mb, double *cpus)
+{
+    int cnt, run, mem;
+    double cpu;
+    if (!s || !str_ok(client_id, STORE_ID_MAX, 0)) return -EINVAL;
+    int ret = s->ops->container_usage(s->impl, client_id, &cnt, &run, &mem, &cpu);
+    if (ret < 0) return ret;
+    if (count) *count = cnt;
+    if (running) *running = run;
+    if (memory_mb) *memory_mb = mem;
+    if (cpus) *cpus = cpu;
+    return 0;
+}
+
+/* The backend makes the id on first call; out is left "" on error. */
+int store_instance_id(store *s, char out[STORE_ID_MAX])
+{
+    if (out) out[0] = '\0';
+    if (!s || !out) return -EINVAL;
+    return s->ops->instance_id(s->impl, out);
+}

@@ -38,6 +38,23 @@ struct store_ops {
     /* client_id and action are never NULL here ("" means no filter); limit is 1..1000. */
     int (*audit_list)(void *impl, const char *client_id, const char *action, int limit,
                       store_audit **out, size_t *n);
+    /* Containers. store.c has checked every field of c; hit is never NULL here. */
+    int (*container_reserve)(void *impl, store_container *c, enum store_quota_hit *hit);
+    int (*container_get)(void *impl, const char *id, store_container *out);
+    /* client_id and name_client_id are never NULL; ref is 1..64 bytes. */
+    int (*container_find)(void *impl, const char *client_id, const char *name_client_id,
+                          const char *ref, store_container *out);
+    /* client_id and state are never NULL ("" means no filter); state is a valid state. */
+    int (*container_list)(void *impl, const char *client_id, const char *state,
+                          store_container **out, size_t *n);
+    int (*container_update)(void *impl, const store_container *c);
+    /* from is never NULL ("" means any) and lists valid states only. */
+    int (*container_set_state)(void *impl, const char *id, const char *from, const char *state);
+    int (*container_delete)(void *impl, const char *id);
+    /* Every output pointer is non-NULL here. */
+    int (*container_usage)(void *impl, const char *client_id, int *count, int *running,
+                           int *memory_mb, double *cpus);
+    int (*instance_id)(void *impl, char out[STORE_ID_MAX]);
 };
 
 struct store {

@@ -4,7 +4,8 @@
  * a caller takes a connection from the free list (waiting on a condition variable when all
  * are busy), runs its statements and gives it back. Each connection keeps its own prepared
  * statements, prepared on first use with SQLITE_PREPARE_PERSISTENT; all SQL is fixed text in
- * this file, and input only ever reaches SQLite through bind parameters.
+ * this file (and store_sqlite_containers.c, which shares the pool through
+ * store_sqlite_int.h), and input only ever reaches SQLite through bind parameters.
  *
  * WAL lets readers run beside the single writer; busy_timeout makes writers queue for up to
  * five seconds before a call answers -EBUSY. Multi-statement writes start with
@@ -25,36 +26,11 @@
 
 #include "migrations.h"
 #include "store_backend.h"
+#include "store_sqlite_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define MIN_SQLITE_VERSION 3037000 /* STRICT tables */
 #define MIN_SQLITE_TEXT "3.37"
-
-enum stmt_id {
-    ST_PING,
-    ST_VERSION,
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_CLIENT_INSERT,
-    ST_CLIENT_GET,
-    ST_USER_INSERT,
-    ST_USER_GET,
-    ST_SESSION_USER,
-    ST_USER_GET_BY_EMAIL,
-    ST_USER_COUNT_ADMINS,
-    ST_USER_SET_DISABLED,
-    ST_USER_DELETE,
-    ST_TOKEN_REVOKE,
-    ST_TOKEN_IS_REVOKED,
-    ST_TOKEN_PURGE,
-    ST_AUDIT_ADD,
-    ST_AUDIT_LIST,
-    ST_AUDIT_LIST_CLIENT,
-    ST_AUDIT_LIST_ACTION,
-    ST_AUDIT_LIST_BOTH,
-    ST_COUNT
-};
 
 #define USER_COLS "id, email, name, role, client_id, password_hash, disabled, created_at"
 #define CLIENT_COLS "id, name, plan, quota_containers, quota_memory_mb, quota_cpus, created_at"
@@ -94,13 +70,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                            "AND action = ?2 ORDER BY id DESC LIMIT ?3",
 };
 
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized on close */
-    const char *op;               /* the store function holding the connection, for logs */
-    struct conn *next;            /* free list link */
-};
-
 struct sqlite_store {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -112,8 +81,9 @@ struct sqlite_store {
 
 /* ---- the pool ---------------------------------------------------------------------------- */
 
-/* Blocks until a connection is free. op names the caller in log lines. */
-static struct conn *conn_acquire(struct sqlite_store *ss, const char *op)
+/* Blocks until a connection is free. op names the caller in log lines. Shared with the
+ * containers file so that both draw on the one pool. */
+struct conn *sqlite_conn_acquire(struct sqlite_store *ss, const char *op)
 {
     pthread_mutex_lock(&ss->mu);
     while (!ss->free_list)
@@ -126,7 +96,8 @@ static struct conn *conn_acquire(struct sqlite_store *ss, const char *op)
     return c;
 }
 
-static void conn_release(struct sqlite_store *ss, struct conn *c)
+/* Gives c back to the pool and wakes one waiter; every acquire ends here. */
+void sqlite_conn_release(struct sqlite_store *ss, struct conn *c)
 {
     pthread_mutex_lock(&ss->mu);
     c->next = ss->free_list;
@@ -138,8 +109,9 @@ static void conn_release(struct sqlite_store *ss, struct conn *c)
 /* ---- statements and errors --------------------------------------------------------------- */
 
 /* Maps a failed SQLite result to the store.h contract, logging what is not an expected
- * answer. Extended result codes are on, so rc tells the kind of constraint. */
-static int db_err(struct conn *c, int rc)
+ * answer. Extended result codes are on, so rc tells the kind of constraint. Shared so that
+ * every file of the backend answers the same errno for the same failure. */
+int sqlite_db_err(struct conn *c, int rc)
 {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return -EEXIST;
     /* SQLITE_LOCKED cannot happen without shared cache; if it does, it is "try later" too. */
@@ -152,19 +124,28 @@ static int db_err(struct conn *c, int rc)
     return -EIO;
 }
 
-static int prep(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
+/* Prepares sql into the connection's cache slot on first use and hands the cached statement
+ * out after; the containers file keeps its statements in slots of the same connection so
+ * that conn_close finalizes them all. */
+int sqlite_prepare_cached(struct conn *c, sqlite3_stmt **slot, const char *sql,
+                          sqlite3_stmt **out)
 {
-    if (!c->stmt[id]) {
-        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &c->stmt[id], NULL);
-        if (rc != SQLITE_OK) return db_err(c, rc);
+    if (!*slot) {
+        int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+        if (rc != SQLITE_OK) return sqlite_db_err(c, rc);
     }
-    *out = c->stmt[id];
+    *out = *slot;
     return 0;
 }
 
-/* Makes a cached statement ready for its next use and drops references to bound strings. */
-static void done(sqlite3_stmt *st)
+static int prep(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    return sqlite_prepare_cached(c, &c->stmt[id], stmt_sql[id], out);
+}
+
+/* Makes a cached statement ready for its next use and drops references to bound strings
+ * (which are bound SQLITE_STATIC, so must not outlive the call). */
+void sqlite_done(sqlite3_stmt *st)
 {
     if (!st) return;
     sqlite3_reset(st);
@@ -174,56 +155,59 @@ static void done(sqlite3_stmt *st)
 static int bind_text(struct conn *c, sqlite3_stmt *st, int i, const char *v)
 {
     int rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+    return rc == SQLITE_OK ? 0 : sqlite_db_err(c, rc);
 }
 
 static int bind_i64(struct conn *c, sqlite3_stmt *st, int i, int64_t v)
 {
     int rc = sqlite3_bind_int64(st, i, v);
-    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+    return rc == SQLITE_OK ? 0 : sqlite_db_err(c, rc);
 }
 
 static int bind_dbl(struct conn *c, sqlite3_stmt *st, int i, double v)
 {
     int rc = sqlite3_bind_double(st, i, v);
-    return rc == SQLITE_OK ? 0 : db_err(c, rc);
+    return rc == SQLITE_OK ? 0 : sqlite_db_err(c, rc);
 }
 
-/* 1 for a row, 0 when the statement is done, or a negative errno. */
-static int step(struct conn *c, sqlite3_stmt *st)
+/* 1 for a row, 0 when the statement is done, or a negative errno: the one place a step
+ * result is mapped. */
+int sqlite_step(struct conn *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) return 1;
     if (rc == SQLITE_DONE) return 0;
-    return db_err(c, rc);
+    return sqlite_db_err(c, rc);
 }
 
-/* Runs a cached statement that takes no parameters and returns no rows (BEGIN, COMMIT). */
-static int exec_stmt(struct conn *c, enum stmt_id id)
+/* Runs a cached statement that takes no parameters and returns no rows (BEGIN, COMMIT);
+ * the transactions of both files go through it. */
+int sqlite_exec_stmt(struct conn *c, enum stmt_id id)
 {
     sqlite3_stmt *st = NULL;
     int ret = prep(c, id, &st);
     if (ret < 0) return ret;
-    ret = step(c, st);
-    done(st);
+    ret = sqlite_step(c, st);
+    sqlite_done(st);
     return ret < 0 ? ret : 0;
 }
 
-/* Undoes an open transaction, if any; its own failure only gets logged. */
-static void rollback(struct conn *c)
+/* Undoes an open transaction, if any; its own failure only gets logged. Safe on every error
+ * path, so that no connection goes back to the pool inside a transaction. */
+void sqlite_rollback(struct conn *c)
 {
-    if (!sqlite3_get_autocommit(c->db)) exec_stmt(c, ST_ROLLBACK);
+    if (!sqlite3_get_autocommit(c->db)) sqlite_exec_stmt(c, ST_ROLLBACK);
 }
 
 /* Copies a TEXT column into a fixed buffer. A value that does not fit is an error, never a
  * silent truncation: store.c keeps longer values out, so this means the data was changed
  * behind our back. NULL reads as "". */
-static int col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t size)
+int sqlite_col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t size)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
     size_t len = (size_t)sqlite3_column_bytes(st, col);
     if (!t) {
-        if (sqlite3_errcode(c->db) == SQLITE_NOMEM) return db_err(c, SQLITE_NOMEM);
+        if (sqlite3_errcode(c->db) == SQLITE_NOMEM) return sqlite_db_err(c, SQLITE_NOMEM);
         dst[0] = '\0';
         return 0;
     }
@@ -238,7 +222,7 @@ static int col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t
     return 0;
 }
 
-#define COL_TEXT(col, field) col_text(c, st, (col), (field), sizeof(field))
+#define COL_TEXT(col, field) sqlite_col_text(c, st, (col), (field), sizeof(field))
 
 static int read_user(struct conn *c, sqlite3_stmt *st, store_user *u)
 {
@@ -286,30 +270,30 @@ static int read_audit(struct conn *c, sqlite3_stmt *st, store_audit *a)
 static int ping(void *impl)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_PING, &st);
     if (ret < 0) goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 0) {
         STORE_LOG_ERR("%s: SELECT 1 returned no row", c->op);
         ret = -EIO;
     }
     if (ret == 1) ret = 0;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int schema_version(void *impl)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_VERSION, &st);
     if (ret < 0) goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 1) {
         sqlite3_int64 v = sqlite3_column_int64(st, 0);
         ret = v >= 0 && v <= INT_MAX ? (int)v : -EIO;
@@ -317,8 +301,8 @@ static int schema_version(void *impl)
         ret = -EIO;
     }
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -334,9 +318,9 @@ static int insert_client(struct conn *c, const store_client *cl)
         (ret = bind_dbl(c, st, 6, cl->quota_cpus)) < 0 ||
         (ret = bind_i64(c, st, 7, cl->created_at)) < 0)
         goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
 out:
-    done(st);
+    sqlite_done(st);
     return ret < 0 ? ret : 0;
 }
 
@@ -352,9 +336,9 @@ static int insert_user(struct conn *c, const store_user *u)
         (ret = bind_i64(c, st, 7, u->disabled)) < 0 ||
         (ret = bind_i64(c, st, 8, u->created_at)) < 0)
         goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
 out:
-    done(st);
+    sqlite_done(st);
     return ret < 0 ? ret : 0;
 }
 
@@ -362,15 +346,15 @@ out:
 static int client_user_create(void *impl, store_client *cl, store_user *u)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     cl->created_at = u->created_at = (int64_t)time(NULL);
-    int ret = exec_stmt(c, ST_BEGIN);
+    int ret = sqlite_exec_stmt(c, ST_BEGIN);
     if (ret < 0) goto out;
     if ((ret = insert_client(c, cl)) < 0 || (ret = insert_user(c, u)) < 0) goto out;
-    ret = exec_stmt(c, ST_COMMIT);
+    ret = sqlite_exec_stmt(c, ST_COMMIT);
 out:
-    if (ret < 0) rollback(c);
-    conn_release(ss, c);
+    if (ret < 0) sqlite_rollback(c);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -378,18 +362,18 @@ out:
 static int get_user(void *impl, enum stmt_id id, const char *key, store_user *out, const char *op)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, op);
+    struct conn *c = sqlite_conn_acquire(ss, op);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, id, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, key)) < 0) goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 1)
         ret = read_user(c, st, out);
     else if (ret == 0)
         ret = -ENOENT;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -401,13 +385,13 @@ static int user_get(void *impl, const char *id, store_user *out)
 static int session_user(void *impl, const char *user_id, const char *jti, store_user *out)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_SESSION_USER, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, user_id)) < 0 ||
         (ret = bind_text(c, st, 2, jti)) < 0)
         goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 1) {
         ret = read_user(c, st, out);
         if (ret == 0 && sqlite3_column_int(st, 8) != 0)
@@ -416,8 +400,8 @@ static int session_user(void *impl, const char *user_id, const char *jti, store_
         ret = -ENOENT;
     }
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -429,11 +413,11 @@ static int user_get_by_email(void *impl, const char *email, store_user *out)
 static int user_count_admins(void *impl, int64_t *n)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_USER_COUNT_ADMINS, &st);
     if (ret < 0) goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 1) {
         *n = sqlite3_column_int64(st, 0);
         ret = 0;
@@ -441,107 +425,107 @@ static int user_count_admins(void *impl, int64_t *n)
         ret = -EIO;
     }
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int user_set_disabled(void *impl, const char *id, int disabled)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_USER_SET_DISABLED, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 ||
-        (ret = bind_i64(c, st, 2, disabled)) < 0 || (ret = step(c, st)) < 0)
+        (ret = bind_i64(c, st, 2, disabled)) < 0 || (ret = sqlite_step(c, st)) < 0)
         goto out;
     ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int user_delete(void *impl, const char *id)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_USER_DELETE, &st);
-    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 || (ret = step(c, st)) < 0) goto out;
+    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 || (ret = sqlite_step(c, st)) < 0) goto out;
     ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int client_get(void *impl, const char *id, store_client *out)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_CLIENT_GET, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0) goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
     if (ret == 1)
         ret = read_client(c, st, out);
     else if (ret == 0)
         ret = -ENOENT;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int token_revoke(void *impl, const char *jti, int64_t expires_at)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_TOKEN_REVOKE, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, jti)) < 0 ||
-        (ret = bind_i64(c, st, 2, expires_at)) < 0 || (ret = step(c, st)) < 0)
+        (ret = bind_i64(c, st, 2, expires_at)) < 0 || (ret = sqlite_step(c, st)) < 0)
         goto out;
     ret = 0;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int token_is_revoked(void *impl, const char *jti)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_TOKEN_IS_REVOKED, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, jti)) < 0) goto out;
-    ret = step(c, st); /* 1 row: revoked, 0: not, negative: error */
+    ret = sqlite_step(c, st); /* 1 row: revoked, 0: not, negative: error */
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int token_purge_expired(void *impl, int64_t now)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_TOKEN_PURGE, &st);
-    if (ret < 0 || (ret = bind_i64(c, st, 1, now)) < 0 || (ret = step(c, st)) < 0) goto out;
+    if (ret < 0 || (ret = bind_i64(c, st, 1, now)) < 0 || (ret = sqlite_step(c, st)) < 0) goto out;
     ret = 0;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
 static int audit_add(void *impl, const store_audit *a)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     int64_t t = a->time ? a->time : (int64_t)time(NULL);
     int ret = prep(c, ST_AUDIT_ADD, &st);
@@ -550,12 +534,12 @@ static int audit_add(void *impl, const store_audit *a)
         (ret = bind_text(c, st, 3, a->client_id)) < 0 ||
         (ret = bind_text(c, st, 4, a->action)) < 0 || (ret = bind_text(c, st, 5, a->target)) < 0 ||
         (ret = bind_text(c, st, 6, a->ip)) < 0 || (ret = bind_text(c, st, 7, a->result)) < 0 ||
-        (ret = bind_text(c, st, 8, a->detail)) < 0 || (ret = step(c, st)) < 0)
+        (ret = bind_text(c, st, 8, a->detail)) < 0 || (ret = sqlite_step(c, st)) < 0)
         goto out;
     ret = 0;
 out:
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -564,7 +548,7 @@ static int audit_list(void *impl, const char *client_id, const char *action, int
                       store_audit **out, size_t *n)
 {
     struct sqlite_store *ss = impl;
-    struct conn *c = conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
     store_audit *rows = NULL;
     size_t count = 0, cap = 0;
@@ -577,7 +561,7 @@ static int audit_list(void *impl, const char *client_id, const char *action, int
         (action[0] && (ret = bind_text(c, st, 2, action)) < 0) ||
         (ret = bind_i64(c, st, 3, limit)) < 0)
         goto out;
-    while ((ret = step(c, st)) == 1) {
+    while ((ret = sqlite_step(c, st)) == 1) {
         if (count == (size_t)limit) /* LIMIT holds this; never trust it with memory */
             break;
         if (count == cap) {
@@ -602,8 +586,8 @@ static int audit_list(void *impl, const char *client_id, const char *action, int
     ret = 0;
 out:
     free(rows);
-    done(st);
-    conn_release(ss, c);
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
     return ret;
 }
 
@@ -614,6 +598,10 @@ static void conn_close(struct conn *c)
     for (int i = 0; i < ST_COUNT; i++) {
         sqlite3_finalize(c->stmt[i]);
         c->stmt[i] = NULL;
+    }
+    for (int i = 0; i < SQLITE_CTR_STMT_MAX; i++) {
+        sqlite3_finalize(c->ctr_stmt[i]);
+        c->ctr_stmt[i] = NULL;
     }
     if (c->db && sqlite3_close(c->db) != SQLITE_OK)
         STORE_LOG_ERR("closing a connection failed: %s", sqlite3_errmsg(c->db));
@@ -641,12 +629,12 @@ static int query_one(struct conn *c, const char *sql, int64_t *num, char *text, 
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) return db_err(c, rc);
-    int ret = step(c, st);
+    if (rc != SQLITE_OK) return sqlite_db_err(c, rc);
+    int ret = sqlite_step(c, st);
     if (num) *num = ret == 1 ? sqlite3_column_int64(st, 0) : 0;
     if (text && textlen) {
         text[0] = '\0';
-        if (ret == 1) ret = col_text(c, st, 0, text, textlen);
+        if (ret == 1) ret = sqlite_col_text(c, st, 0, text, textlen);
     }
     sqlite3_finalize(st);
     return ret < 0 ? ret : 0;
@@ -722,12 +710,12 @@ static int record_version(struct conn *c, const struct store_migration *m)
                                 "INSERT INTO schema_version (version, name, applied_at) "
                                 "VALUES (?1, ?2, ?3)",
                                 -1, &st, NULL);
-    if (rc != SQLITE_OK) return db_err(c, rc);
+    if (rc != SQLITE_OK) return sqlite_db_err(c, rc);
     int ret;
     if ((ret = bind_i64(c, st, 1, m->version)) < 0 || (ret = bind_text(c, st, 2, m->name)) < 0 ||
         (ret = bind_i64(c, st, 3, (int64_t)time(NULL))) < 0)
         goto out;
-    ret = step(c, st);
+    ret = sqlite_step(c, st);
 out:
     sqlite3_finalize(st);
     return ret < 0 ? ret : 0;
@@ -746,11 +734,11 @@ static int migrate(struct conn *c, char *err, size_t errlen)
         int64_t cur = 0;
         const struct store_migration *next = NULL;
         char *msg = NULL;
-        int ret = exec_stmt(c, ST_BEGIN);
+        int ret = sqlite_exec_stmt(c, ST_BEGIN);
         if (ret < 0 || (ret = current_version(c, &cur)) < 0) {
             store_set_err(err, errlen, "cannot read the database's schema version: %s",
                           sqlite3_errmsg(c->db));
-            rollback(c);
+            sqlite_rollback(c);
             return ret;
         }
         if (cur > known) {
@@ -758,25 +746,25 @@ static int migrate(struct conn *c, char *err, size_t errlen)
                           "the database schema is at version %lld but this cloudyad knows only "
                           "versions up to %d: run a newer cloudyad",
                           (long long)cur, known);
-            rollback(c);
+            sqlite_rollback(c);
             return -EPROTO;
         }
         for (size_t i = 0; i < n && !next; i++)
             if (migs[i].version > cur) next = &migs[i];
-        if (!next) return exec_stmt(c, ST_COMMIT);
+        if (!next) return sqlite_exec_stmt(c, ST_COMMIT);
         if (sqlite3_exec(c->db, next->sql, NULL, NULL, &msg) != SQLITE_OK) {
             store_set_err(err, errlen, "database migration %04d_%s failed: %s", next->version,
                           next->name, msg ? msg : sqlite3_errmsg(c->db));
             STORE_LOG_ERR("migration %04d_%s failed: %s", next->version, next->name,
                           msg ? msg : sqlite3_errmsg(c->db));
             sqlite3_free(msg);
-            rollback(c);
+            sqlite_rollback(c);
             return -EIO;
         }
-        if ((ret = record_version(c, next)) < 0 || (ret = exec_stmt(c, ST_COMMIT)) < 0) {
+        if ((ret = record_version(c, next)) < 0 || (ret = sqlite_exec_stmt(c, ST_COMMIT)) < 0) {
             store_set_err(err, errlen, "cannot record database migration %04d_%s: %s",
                           next->version, next->name, sqlite3_errmsg(c->db));
-            rollback(c);
+            sqlite_rollback(c);
             return ret;
         }
     }
@@ -861,6 +849,15 @@ static const struct store_ops sqlite_ops = {
     .token_purge_expired = token_purge_expired,
     .audit_add = audit_add,
     .audit_list = audit_list,
+    .container_reserve = sqlite_container_reserve,
+    .container_get = sqlite_container_get,
+    .container_find = sqlite_container_find,
+    .container_list = sqlite_container_list,
+    .container_update = sqlite_container_update,
+    .container_set_state = sqlite_container_set_state,
+    .container_delete = sqlite_container_delete,
+    .container_usage = sqlite_container_usage,
+    .instance_id = sqlite_instance_id,
 };
 
 /* See store_backend.h. Every connection is opened up front, so that a bad path or a locked

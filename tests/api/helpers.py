@@ -25,6 +25,10 @@ import requests
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("CLOUDYA_BUILD") or os.path.join(REPO, "build")
 BINARY = os.path.join(BUILD, "cloudyad")
+# The fast catalog: every service type on the tiny busybox image (scripts/images.sh test).
+TEST_CATALOG = os.path.join(REPO, "tests", "api", "catalog.test.yaml")
+OFFLINE_CATALOG = os.path.join(REPO, "catalog", "catalog.offline.yaml")
+DOCKER_SOCKET = "/var/run/docker.sock"
 
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -64,6 +68,7 @@ def base_env():
         if k.startswith("CLOUDYA_") and k != "CLOUDYA_BUILD":
             continue
         env[k] = v
+    env["CLOUDYA_CATALOG"] = TEST_CATALOG
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     return env
@@ -389,9 +394,25 @@ class Daemon:
         self.returncode = self.proc.returncode
         return self.returncode
 
+    def instance_id(self):
+        """This daemon's instance id (it labels its containers on the Engine)."""
+        con = self.db()
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            con.close()
+        return row[0] if row else None
+
     def check_clean_exit(self):
-        """Stops the daemon if needed and returns a list of problems (empty when clean)."""
+        """Stops the daemon if needed and returns a list of problems (empty when clean).
+        Also removes from the Engine whatever containers, networks and volumes it created."""
         rc = self.stop()
+        try:
+            engine_cleanup(self.instance_id())
+        except Exception as e:  # cleanup must never hide the real result
+            print("engine cleanup failed: %s" % e)
         problems = []
         if rc != self.expect_exit_code:
             problems.append("exit status %r, expected %r" % (rc, self.expect_exit_code))
@@ -508,3 +529,65 @@ def post_raw(port, path, body, headers=None, chunk=64 * 1024, timeout=10.0):
         return read_response(s, timeout)
     finally:
         s.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The Docker Engine, seen directly (to check what cloudyad did, never to do its work)
+
+
+def docker(*args, check=True, timeout=60, input=None):
+    """Runs the docker CLI; returns stdout (text)."""
+    cp = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=timeout,
+                        input=input)
+    if check and cp.returncode != 0:
+        raise AssertionError("docker %s failed (%d): %s" % (" ".join(args), cp.returncode, cp.stderr))
+    return cp.stdout
+
+
+def docker_inspect(ref, kind="container"):
+    """docker inspect as a dict, or None when the object does not exist."""
+    cp = subprocess.run(["docker", kind, "inspect", ref], capture_output=True, text=True, timeout=30)
+    if cp.returncode != 0:
+        return None
+    return json.loads(cp.stdout)[0]
+
+
+def engine_containers(instance_id):
+    """{container id: labels} of every container carrying this instance's label."""
+    if not instance_id:
+        return {}
+    ids = docker("ps", "-aq", "--no-trunc", "--filter", "label=com.cloudya.instance=" + instance_id).split()
+    out = {}
+    for i in ids:
+        j = docker_inspect(i)
+        if j is not None:
+            out[i] = j
+    return out
+
+
+def engine_cleanup(instance_id):
+    """Removes the containers, volumes and networks an instance created."""
+    if not instance_id:
+        return
+    label = "label=com.cloudya.instance=" + instance_id
+    ids = docker("ps", "-aq", "--filter", label, check=False).split()
+    if ids:
+        docker("rm", "-f", "-v", *ids, check=False)
+    vols = docker("volume", "ls", "-q", "--filter", label, check=False).split()
+    if vols:
+        docker("volume", "rm", "-f", *vols, check=False)
+    nets = docker("network", "ls", "-q", "--filter", label, check=False).split()
+    if nets:
+        docker("network", "rm", *nets, check=False)
+
+
+def wait_for(pred, timeout=10.0, interval=0.1, what="condition"):
+    """Polls pred() until it returns a truthy value; returns it, or fails after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))

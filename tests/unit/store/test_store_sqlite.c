@@ -119,14 +119,14 @@ static void test_open_migrate_reopen(void **state)
     char err[256];
     assert_string_equal(store_backend(f->s), "sqlite");
     assert_int_equal(store_ping(f->s), 0);
-    assert_int_equal(store_schema_version(f->s), 1);
+    assert_int_equal(store_schema_version(f->s), 2);
     for (int i = 0; i < 2; i++) {
         store_close(f->s);
         f->s = NULL;
         assert_int_equal(store_open(f->url, 2, &f->s, err, sizeof err), 0);
-        assert_int_equal(store_schema_version(f->s), 1);
+        assert_int_equal(store_schema_version(f->s), 2);
     }
-    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_version"), 1);
+    assert_int_equal(raw_count(f->path, "SELECT count(*) FROM schema_version"), 2);
     assert_int_equal(raw_count(f->path, "SELECT version FROM schema_version WHERE name = 'init'"),
                      1);
     assert_int_equal(raw_count(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
@@ -490,7 +490,7 @@ static void test_relative_urls(void **state)
     store_close(s);
     s = NULL;
     assert_int_equal(store_open("sqlite://c.db", 1, &s, err, sizeof err), 0);
-    assert_int_equal(store_schema_version(s), 1);
+    assert_int_equal(store_schema_version(s), 2);
     store_close(s);
     s = NULL;
     /* A pool larger than the cap is served by the cap, not refused. */

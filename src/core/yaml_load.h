@@ -8,8 +8,8 @@
  * Plain scalars follow the YAML 1.2 core schema: null/~/empty -> null, true/false -> boolean,
  * decimal integers -> integer, decimal floats -> real, everything else -> string. Quoted
  * scalars are always strings. An empty document yields a JSON null. */
-#ifndef CLOUDYA_YAML_H
-#define CLOUDYA_YAML_H
+#ifndef CLOUDYA_YAML_LOAD_H
+#define CLOUDYA_YAML_LOAD_H
 #include <jansson.h>
 #include <stddef.h>
 

@@ -1,0 +1,407 @@
+#define _POSIX_C_SOURCE 200809L
+#include "reconcile.h"
+
+#include "containers.h"
+#include "docker.h"
+#include "log.h"
+#include "str.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EVENT_LINE_MAX (64 * 1024)
+#define RETRY_MS 1000
+
+static pthread_t thread;
+static int running;
+static atomic_int stopping;
+static atomic_long passes;
+static pthread_mutex_t unrec_mu = PTHREAD_MUTEX_INITIALIZER;
+static json_t *unrecorded; /* guarded by unrec_mu */
+
+static void audit(app *a, const store_container *c, const char *action, const char *detail)
+{
+    store_audit r;
+    memset(&r, 0, sizeof(r));
+    r.time = time_now();
+    str_copy(r.actor, sizeof(r.actor), "system");
+    str_copy(r.client_id, sizeof(r.client_id), c->client_id);
+    str_copy(r.action, sizeof(r.action), action);
+    str_copy(r.target, sizeof(r.target), c->name);
+    str_copy(r.ip, sizeof(r.ip), "");
+    str_copy(r.result, sizeof(r.result), "success");
+    str_copy(r.detail, sizeof(r.detail), detail);
+    if (store_audit_add(a->st, &r) != 0)
+        log_warnx("cannot write the audit row for %s", action);
+}
+
+/* The Engine's container state in the platform's words; a record the platform stopped
+ * stays "stopped" rather than "exited". */
+static const char *map_state(const char *engine, const char *current)
+{
+    if (engine == NULL)
+        return current;
+    if (strcmp(engine, "running") == 0 || strcmp(engine, "restarting") == 0 ||
+        strcmp(engine, "paused") == 0)
+        return "running";
+    if (strcmp(engine, "created") == 0) /* never started: only a create in progress */
+        return strcmp(current, "creating") == 0 ? "created" : current;
+    if (strcmp(current, "stopped") == 0)
+        return "stopped";
+    return "exited";
+}
+
+static void remove_engine_side(app *a, const store_container *c, const char *docker_id)
+{
+    char err[DOCKER_ERR_MAX], name[STORE_ID_MAX + STORE_CNAME_MAX + 16];
+    int rc = docker_container_remove(a->engine, docker_id, 1, err, sizeof(err));
+    if (rc != 0 && rc != -ENOENT)
+        log_warnx("cannot remove container %s: %s", docker_id, err);
+    containers_volume_name(c, name, sizeof(name));
+    rc = docker_volume_remove(a->engine, name, err, sizeof(err));
+    if (rc != 0 && rc != -ENOENT)
+        log_debug("volume %s: %s", name, err);
+}
+
+/* The first published port of a /containers/json entry, or 0. */
+static int public_port(json_t *e)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(e, "Ports"), i, p)
+    {
+        json_int_t v = json_integer_value(json_object_get(p, "PublicPort"));
+        if (v > 0 && v < 65536)
+            return (int)v;
+    }
+    return 0;
+}
+
+/* A record against what the Engine says of it (e is its list entry, or NULL). */
+static void reconcile_row(app *a, store_container *c, json_t *e, int64_t now)
+{
+    const char *eid = json_string_value(json_object_get(e, "Id"));
+    int creating = strcmp(c->state, "creating") == 0 || strcmp(c->state, "created") == 0;
+    if (creating || strcmp(c->state, "removing") == 0) {
+        /* Interrupted by a crash: a create that never answered its client ("creating" before
+         * the Engine's create, "created" before the start), or a removal the client asked
+         * for. Either way it goes: a create is all or nothing. */
+        if (eid != NULL)
+            remove_engine_side(a, c, eid);
+        else if (c->docker_id[0] != '\0')
+            remove_engine_side(a, c, c->docker_id);
+        else {
+            char name[STORE_ID_MAX + STORE_CNAME_MAX + 16];
+            containers_docker_name(c, name, sizeof(name));
+            remove_engine_side(a, c, name);
+        }
+        log_info("finished the interrupted %s of %s (%s)", creating ? "create" : "removal",
+                 c->id, c->name);
+        audit(a, c, creating ? "container.rollback" : "container.delete",
+              "finished after a restart");
+        store_container_delete(a->st, c->id);
+        return;
+    }
+    if (c->expires_at > 0 && c->expires_at <= now) {
+        plat_err pe;
+        if (containers_delete(a, c, &pe) == 0) {
+            log_info("container %s (%s) expired and was removed", c->id, c->name);
+            audit(a, c, "container.expire", "ttl reached");
+        }
+        return;
+    }
+    if (e == NULL) {
+        if (strcmp(c->state, "removed") == 0)
+            return;
+        /* Not in the list: ask once more, in case it was created after the list was read. */
+        json_t *j = NULL;
+        char err[DOCKER_ERR_MAX];
+        int rc = c->docker_id[0] ? docker_container_inspect(a->engine, c->docker_id, &j, err,
+                                                            sizeof(err))
+                                 : -ENOENT;
+        if (rc == -ENOENT) {
+            if (store_container_set_state(a->st, c->id, "created,running,stopped,exited,error",
+                                          "removed") == 0) {
+                log_warnx("container %s (%s) was removed outside Cloudya", c->id, c->name);
+                audit(a, c, "container.removed-outside", "gone from the Engine");
+            }
+        } else if (rc == 0) {
+            const char *st = json_string_value(
+                json_object_get(json_object_get(j, "State"), "Status"));
+            const char *want = map_state(st, c->state);
+            if (strcmp(want, c->state) != 0)
+                store_container_set_state(a->st, c->id, c->state, want);
+        }
+        json_decref(j);
+        return;
+    }
+    const char *want = map_state(json_string_value(json_object_get(e, "State")), c->state);
+    if (c->docker_id[0] == '\0' && eid != NULL) {
+        str_copy(c->docker_id, sizeof(c->docker_id), eid);
+        str_copy(c->state, sizeof(c->state), want);
+        store_container_update(a->st, c);
+        return;
+    }
+    if (strcmp(want, c->state) != 0) {
+        if (store_container_set_state(a->st, c->id, c->state, want) == 0 &&
+            strcmp(want, "running") != 0)
+            log_info("container %s (%s) is %s on the Engine", c->id, c->name, want);
+    }
+    if (strcmp(want, "running") == 0 && public_port(e) != c->host_port)
+        containers_refresh_port(a, c);
+}
+
+/* Managed containers that this platform did not make: listed for admins, never touched. */
+static void note_unrecorded(app *a)
+{
+    const char *labels[] = {"com.container-manager.managed=true"};
+    json_t *all = NULL;
+    char err[DOCKER_ERR_MAX];
+    if (docker_container_list(a->engine, labels, 1, &all, err, sizeof(err)) != 0)
+        return;
+    json_t *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(all, i, e)
+    {
+        json_t *lab = json_object_get(e, "Labels");
+        if (json_object_get(lab, "com.cloudya.instance") != NULL)
+            continue;
+        const char *name = json_string_value(json_array_get(json_object_get(e, "Names"), 0));
+        json_array_append_new(
+            out, json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "id",
+                           json_string_value(json_object_get(e, "Id")), "name",
+                           name != NULL && name[0] == '/' ? name + 1 : name, "image",
+                           json_string_value(json_object_get(e, "Image")), "state",
+                           json_string_value(json_object_get(e, "State")), "clientId",
+                           json_string_value(json_object_get(lab, "clientId"))));
+    }
+    json_decref(all);
+    pthread_mutex_lock(&unrec_mu);
+    size_t before = unrecorded != NULL ? json_array_size(unrecorded) : 0;
+    json_decref(unrecorded);
+    unrecorded = out;
+    pthread_mutex_unlock(&unrec_mu);
+    if (json_array_size(out) != before)
+        log_warnx("%zu containers carry com.container-manager.managed=true but were not "
+                  "created by this Cloudya (see GET /api/admin/containers/unrecorded)",
+                  json_array_size(out));
+}
+
+/* One full pass: the Engine's list of our containers against every record. */
+int reconcile_pass(app *a)
+{
+    char label[STORE_ID_MAX + 32];
+    snprintf(label, sizeof(label), "com.cloudya.instance=%s", a->instance_id);
+    const char *labels[] = {"com.container-manager.managed=true", label};
+    json_t *list = NULL;
+    char err[DOCKER_ERR_MAX];
+    int rc = docker_container_list(a->engine, labels, 2, &list, err, sizeof(err));
+    if (rc != 0) {
+        log_debug("reconcile: cannot list containers: %s", err);
+        return rc;
+    }
+    json_t *by_id = json_object();
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        const char *rid =
+            json_string_value(json_object_get(json_object_get(e, "Labels"), "com.cloudya.id"));
+        if (rid != NULL)
+            json_object_set(by_id, rid, e);
+    }
+    store_container *rows = NULL;
+    size_t n = 0;
+    rc = store_container_list(a->st, "", "", &rows, &n);
+    if (rc != 0) {
+        log_warnx("reconcile: cannot read the records (%d)", rc);
+        goto out;
+    }
+    int64_t now = time_now();
+    json_t *seen = json_object();
+    for (size_t k = 0; k < n; k++) {
+        json_object_set_new(seen, rows[k].id, json_true());
+        if (containers_busy(rows[k].id))
+            continue;
+        reconcile_row(a, &rows[k], json_object_get(by_id, rows[k].id), now);
+    }
+    /* Ours on the Engine without a record: only a crash between the Engine's answer and the
+     * record's deletion leaves one. Looked up again before anything is removed. */
+    const char *rid;
+    json_object_foreach(by_id, rid, e)
+    {
+        if (json_object_get(seen, rid) != NULL || containers_busy(rid))
+            continue;
+        store_container c;
+        if (store_container_get(a->st, rid, &c) != -ENOENT)
+            continue;
+        memset(&c, 0, sizeof(c));
+        json_t *lab = json_object_get(e, "Labels");
+        str_copy(c.id, sizeof(c.id), rid);
+        str_copy(c.client_id, sizeof(c.client_id),
+                 json_string_value(json_object_get(lab, "clientId")) ?: "");
+        str_copy(c.name, sizeof(c.name),
+                 json_string_value(json_object_get(lab, "com.cloudya.name")) ?: "");
+        log_warnx("removing container %s: made by this Cloudya but without a record",
+                  json_string_value(json_object_get(e, "Id")));
+        remove_engine_side(a, &c, json_string_value(json_object_get(e, "Id")));
+        audit(a, &c, "container.orphan-removed", "no record");
+    }
+    json_decref(seen);
+    note_unrecorded(a);
+    atomic_fetch_add(&passes, 1);
+out:
+    free(rows);
+    json_decref(by_id);
+    json_decref(list);
+    return rc;
+}
+
+/* --- events ------------------------------------------------------------------------------- */
+
+struct events_ctx {
+    app *a;
+    char *line;
+    size_t len;
+};
+
+static void on_event(app *a, const char *text, size_t len)
+{
+    json_t *ev = json_loadb(text, len, 0, NULL);
+    if (ev == NULL)
+        return;
+    const char *action = json_string_value(json_object_get(ev, "Action"));
+    json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
+    const char *rid = json_string_value(json_object_get(attrs, "com.cloudya.id"));
+    if (action == NULL || rid == NULL || containers_busy(rid))
+        goto out;
+    const char *from = NULL, *to = NULL;
+    if (strcmp(action, "start") == 0)
+        from = "created,stopped,exited,error", to = "running";
+    else if (strcmp(action, "die") == 0)
+        from = "running,created", to = "exited";
+    else if (strcmp(action, "destroy") == 0)
+        from = "created,running,stopped,exited,error", to = "removed";
+    if (to != NULL && store_container_set_state(a->st, rid, from, to) == 0)
+        log_info("container %s: %s (event)", rid, to);
+    if (strcmp(action, "start") == 0) {
+        store_container c;
+        if (store_container_get(a->st, rid, &c) == 0)
+            containers_refresh_port(a, &c);
+    }
+out:
+    json_decref(ev);
+}
+
+static int events_chunk(void *ctx, const char *data, size_t len)
+{
+    struct events_ctx *x = ctx;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n') {
+            if (x->len > 0)
+                on_event(x->a, x->line, x->len);
+            x->len = 0;
+        } else if (x->len < EVENT_LINE_MAX) {
+            x->line[x->len++] = data[i];
+        }
+    }
+    return atomic_load(&stopping);
+}
+
+static int events_stop(void *ctx)
+{
+    (void)ctx;
+    return atomic_load(&stopping);
+}
+
+static void nap(int ms)
+{
+    for (int t = 0; t < ms && !atomic_load(&stopping); t += 100) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Follows /events for reconcile_interval seconds, then runs a pass; a broken stream (the
+ * Engine went away) is retried every second and followed by a pass once it answers. */
+static void *reconcile_main(void *arg)
+{
+    app *a = arg;
+    struct events_ctx x = {a, xmalloc(EVENT_LINE_MAX), 0};
+    char label[STORE_ID_MAX + 32];
+    snprintf(label, sizeof(label), "com.cloudya.instance=%s", a->instance_id);
+    json_t *f = json_pack("{s:[s], s:[s, s], s:[s, s, s]}", "type", "container", "label",
+                          "com.container-manager.managed=true", label, "event", "start", "die",
+                          "destroy");
+    char *ftext = json_dumps(f, JSON_COMPACT);
+    json_decref(f);
+    char *fesc = docker_escape(ftext);
+    free(ftext);
+    size_t cap = strlen(fesc) + 32;
+    char *path = xmalloc(cap);
+    snprintf(path, cap, "/events?filters=%s", fesc);
+    free(fesc);
+    int need_pass = 0;
+    while (!atomic_load(&stopping)) {
+        if (need_pass && reconcile_pass(a) != 0) {
+            nap(RETRY_MS);
+            continue;
+        }
+        need_pass = 1;
+        x.len = 0;
+        char err[DOCKER_ERR_MAX];
+        int rc = docker_stream(a->engine, path, a->cfg.reconcile_interval * 1000L, events_chunk,
+                               events_stop, &x, err, sizeof(err));
+        if (rc != 0 && rc != -ETIMEDOUT) {
+            log_debug("events stream: %s", err);
+            nap(RETRY_MS);
+        }
+    }
+    free(path);
+    free(x.line);
+    return NULL;
+}
+
+int reconcile_start(app *a)
+{
+    atomic_store(&stopping, 0);
+    if (reconcile_pass(a) != 0)
+        log_warnx("the Docker Engine is unavailable: reconciling when it answers");
+    if (pthread_create(&thread, NULL, reconcile_main, a) != 0)
+        return -EAGAIN;
+    running = 1;
+    return 0;
+}
+
+void reconcile_stop(void)
+{
+    if (!running)
+        return;
+    atomic_store(&stopping, 1);
+    pthread_join(thread, NULL);
+    running = 0;
+    pthread_mutex_lock(&unrec_mu);
+    json_decref(unrecorded);
+    unrecorded = NULL;
+    pthread_mutex_unlock(&unrec_mu);
+}
+
+json_t *reconcile_unrecorded(void)
+{
+    pthread_mutex_lock(&unrec_mu);
+    json_t *copy = unrecorded != NULL ? json_deep_copy(unrecorded) : json_array();
+    pthread_mutex_unlock(&unrec_mu);
+    return copy;
+}
+
+long reconcile_passes(void)
+{
+    return atomic_load(&passes);
+}

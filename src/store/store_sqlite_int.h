@@ -1,0 +1,79 @@
+/* Private to the SQLite backend: what store_sqlite.c (the pool, users, tokens, audit,
+ * migrations) shares with store_sqlite_containers.c (the containers section of store.h).
+ * Nothing outside src/store/store_sqlite*.c includes this file. */
+#ifndef CLOUDYA_STORE_SQLITE_INT_H
+#define CLOUDYA_STORE_SQLITE_INT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* store_sqlite.c's cached statements; their SQL is in its stmt_sql[]. */
+enum stmt_id {
+    ST_PING,
+    ST_VERSION,
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_CLIENT_INSERT,
+    ST_CLIENT_GET,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_SESSION_USER,
+    ST_USER_GET_BY_EMAIL,
+    ST_USER_COUNT_ADMINS,
+    ST_USER_SET_DISABLED,
+    ST_USER_DELETE,
+    ST_TOKEN_REVOKE,
+    ST_TOKEN_IS_REVOKED,
+    ST_TOKEN_PURGE,
+    ST_AUDIT_ADD,
+    ST_AUDIT_LIST,
+    ST_AUDIT_LIST_CLIENT,
+    ST_AUDIT_LIST_ACTION,
+    ST_AUDIT_LIST_BOTH,
+    ST_COUNT
+};
+
+/* Slots for store_sqlite_containers.c's own cached statements (it checks at compile time
+ * that its statements fit). */
+#define SQLITE_CTR_STMT_MAX 24
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];                /* prepared on first use, finalized on close */
+    sqlite3_stmt *ctr_stmt[SQLITE_CTR_STMT_MAX]; /* the same, for the containers file */
+    const char *op;    /* the store function holding the connection, for logs */
+    struct conn *next; /* free list link */
+};
+
+/* The pool; its layout is store_sqlite.c's business. */
+struct sqlite_store;
+
+struct conn *sqlite_conn_acquire(struct sqlite_store *ss, const char *op);
+void sqlite_conn_release(struct sqlite_store *ss, struct conn *c);
+int sqlite_db_err(struct conn *c, int rc);
+int sqlite_prepare_cached(struct conn *c, sqlite3_stmt **slot, const char *sql, sqlite3_stmt **out);
+void sqlite_done(sqlite3_stmt *st);
+int sqlite_step(struct conn *c, sqlite3_stmt *st);
+int sqlite_exec_stmt(struct conn *c, enum stmt_id id);
+void sqlite_rollback(struct conn *c);
+int sqlite_col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t size);
+
+/* store_sqlite_containers.c: the ops entries of the containers section (see store.h). */
+int sqlite_container_reserve(void *impl, store_container *c, enum store_quota_hit *hit);
+int sqlite_container_get(void *impl, const char *id, store_container *out);
+int sqlite_container_find(void *impl, const char *client_id, const char *name_client_id,
+                          const char *ref, store_container *out);
+int sqlite_container_list(void *impl, const char *client_id, const char *state,
+                          store_container **out, size_t *n);
+int sqlite_container_update(void *impl, const store_container *c);
+int sqlite_container_set_state(void *impl, const char *id, const char *from, const char *state);
+int sqlite_container_delete(void *impl, const char *id);
+int sqlite_container_usage(void *impl, const char *client_id, int *count, int *running,
+                           int *memory_mb, double *cpus);
+int sqlite_instance_id(void *impl, char out[STORE_ID_MAX]);
+
+#endif
