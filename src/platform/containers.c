@@ -407,7 +407,8 @@ static int published_port(app *a, const char *docker_id, int port, int *host_por
 }
 
 /* Undoes a create that failed half-way: the Engine's container and volume, then the record.
- * Errors here are logged; the reconciler finishes what is left. */
+ * When the Engine cannot confirm the container is gone, the record stays (still "creating"
+ * or "created") and the reconciler finishes the job once the Engine answers. */
 static void rollback(app *a, const store_container *c, int has_volume)
 {
     char err[DOCKER_ERR_MAX];
@@ -415,15 +416,17 @@ static void rollback(app *a, const store_container *c, int has_volume)
     containers_docker_name(c, name, sizeof(name));
     int rc = docker_container_remove(a->engine, c->docker_id[0] ? c->docker_id : name, 1, err,
                                      sizeof(err));
-    if (rc != 0 && rc != -ENOENT)
+    int gone = rc == 0 || rc == -ENOENT;
+    if (!gone)
         log_warnx("rollback of %s: cannot remove the container: %s", c->id, err);
-    if (has_volume) {
+    if (gone && has_volume) {
         containers_volume_name(c, name, sizeof(name));
         rc = docker_volume_remove(a->engine, name, err, sizeof(err));
-        if (rc != 0 && rc != -ENOENT)
+        gone = rc == 0 || rc == -ENOENT;
+        if (!gone)
             log_warnx("rollback of %s: cannot remove the volume %s: %s", c->id, name, err);
     }
-    if (rc == 0 || rc == -ENOENT)
+    if (gone)
         store_container_delete(a->st, c->id);
 }
 
@@ -434,9 +437,11 @@ static void make_url(const app *a, store_container *c)
 
 static pthread_mutex_t network_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/* *sent is set once the Engine may have a container: before that, a failure leaves nothing
+ * on the Engine and the record can simply go. */
 static int engine_steps(app *a, const container_actor *actor, const container_create_req *r,
                         const catalog_service *svc, store_container *c, const char *password,
-                        plat_err *e)
+                        int *sent, plat_err *e)
 {
     char err[DOCKER_ERR_MAX];
     int rc = ensure_image(a, svc->image, e);
@@ -460,6 +465,7 @@ static int engine_steps(app *a, const container_actor *actor, const container_cr
     json_t *cfg = create_config(a, svc, c, actor, r->env, password, net);
     char name[STORE_ID_MAX + STORE_CNAME_MAX + 16];
     containers_docker_name(c, name, sizeof(name));
+    *sent = 1;
     rc = docker_container_create(a->engine, name, cfg, c->docker_id, err, sizeof(err));
     json_decref(cfg);
     if (rc != 0) {
@@ -550,10 +556,14 @@ int containers_create(app *a, const container_actor *actor, const container_crea
     }
     if (svc->password_env[0] != '\0')
         str_random_hex(password, CONTAINER_PASSWORD_LEN / 2);
-    rc = engine_steps(a, actor, r, svc, &c, password, e);
+    int sent = 0;
+    rc = engine_steps(a, actor, r, svc, &c, password, &sent, e);
     if (rc != 0) {
         log_warnx("create of %s (%s) failed: %s", c.id, c.name, e->msg);
-        rollback(a, &c, svc->volume[0] != '\0');
+        if (sent)
+            rollback(a, &c, svc->volume[0] != '\0');
+        else
+            store_container_delete(a->st, c.id);
         password[0] = '\0';
         goto out;
     }

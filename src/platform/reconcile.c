@@ -4,6 +4,7 @@
 #include "containers.h"
 #include "docker.h"
 #include "log.h"
+#include "probe.h"
 #include "str.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -350,6 +351,13 @@ static void *reconcile_main(void *arg)
     free(fesc);
     int need_pass = 0;
     while (!atomic_load(&stopping)) {
+        /* The probe pings with a short timeout: an Engine that hangs is never waited on
+         * here, so shutdown stays prompt. */
+        if (!probe_engine_ok(a)) {
+            need_pass = 1;
+            nap(RETRY_MS);
+            continue;
+        }
         if (need_pass && reconcile_pass(a) != 0) {
             nap(RETRY_MS);
             continue;
@@ -372,7 +380,7 @@ static void *reconcile_main(void *arg)
 int reconcile_start(app *a)
 {
     atomic_store(&stopping, 0);
-    if (reconcile_pass(a) != 0)
+    if (!probe_engine_ok(a) || reconcile_pass(a) != 0)
         log_warnx("the Docker Engine is unavailable: reconciling when it answers");
     if (pthread_create(&thread, NULL, reconcile_main, a) != 0)
         return -EAGAIN;

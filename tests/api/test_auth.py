@@ -536,7 +536,7 @@ def test_me_shape(daemon, user):
     assert isinstance(c["name"], str) and c["name"]
     assert c["plan"] == "free"
     assert c["quota"] == {"containers": 10, "memoryMb": 2048, "cpus": 2}, c["quota"]
-    assert c["usage"] == {"containers": 0, "memoryMb": 0, "cpus": 0}, c["usage"]
+    assert c["usage"] == {"containers": 0, "running": 0, "memoryMb": 0, "cpus": 0}, c["usage"]
 
 
 def test_me_quota_from_configuration(start_daemon):
