@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,4 +150,14 @@ void str_new_id(char *out, size_t cap, const char *prefix)
     char hex[13];
     str_random_hex(hex, 6);
     snprintf(out, cap, "%s%s", prefix, hex);
+}
+
+void str_fmt(char *dst, size_t cap, const char *fmt, ...)
+{
+    if (dst == NULL || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
 }

@@ -33,4 +33,8 @@ void str_random_hex(char *out, size_t n);
 /* Makes a server-generated identifier: prefix followed by 12 random hex characters. */
 void str_new_id(char *out, size_t cap, const char *prefix);
 
+/* snprintf into an optional error buffer: does nothing when dst is NULL or cap is 0, so
+ * functions can take "char *err, size_t errlen" that callers may leave out. */
+void str_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

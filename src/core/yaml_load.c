@@ -42,18 +42,6 @@ struct loader {
     size_t errlen;
 };
 
-static void put_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void put_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int fail(struct loader *ld, int rc, const yaml_mark_t *mark, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -66,7 +54,7 @@ static int fail(struct loader *ld, int rc, const yaml_mark_t *mark, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    put_err(ld->err, ld->errlen, "line %zu, column %zu: %s", mark->line + 1, mark->column + 1,
+    str_fmt(ld->err, ld->errlen, "line %zu, column %zu: %s", mark->line + 1, mark->column + 1,
             msg);
     return rc;
 }
@@ -428,9 +416,9 @@ int yaml_load_buf(const char *buf, size_t len, const yaml_limits *lim, json_t **
     ld.max_nodes = lim != NULL && lim->max_nodes ? lim->max_nodes : YAML_DEFAULT_MAX_NODES;
     ld.err = err;
     ld.errlen = errlen;
-    put_err(err, errlen, "%s", "");
+    str_fmt(err, errlen, "%s", "");
     if (len > max_bytes) {
-        put_err(err, errlen, "the document is %zu bytes, more than the limit of %zu", len,
+        str_fmt(err, errlen, "the document is %zu bytes, more than the limit of %zu", len,
                 max_bytes);
         return -E2BIG;
     }
@@ -500,15 +488,15 @@ static int check_stat(const char *path, const struct stat *st, size_t max, char 
                       size_t errlen)
 {
     if (S_ISDIR(st->st_mode)) {
-        put_err(err, errlen, "%s: is a directory, not a YAML file", path);
+        str_fmt(err, errlen, "%s: is a directory, not a YAML file", path);
         return -EISDIR;
     }
     if (!S_ISREG(st->st_mode)) {
-        put_err(err, errlen, "%s: is not a regular file", path);
+        str_fmt(err, errlen, "%s: is not a regular file", path);
         return -EINVAL;
     }
     if (st->st_size < 0 || (uintmax_t)st->st_size > max) {
-        put_err(err, errlen, "%s: the file is %jd bytes, more than the limit of %zu", path,
+        str_fmt(err, errlen, "%s: the file is %jd bytes, more than the limit of %zu", path,
                 (intmax_t)st->st_size, max);
         return -E2BIG;
     }
@@ -531,7 +519,7 @@ int yaml_load_file(const char *path, const yaml_limits *lim, json_t **out, char 
         max = SIZE_MAX / 2;
     if (stat(path, &st) != 0) {
         rc = -errno;
-        put_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        str_fmt(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         goto out;
     }
     if ((rc = check_stat(path, &st, max, err, errlen)) != 0)
@@ -539,24 +527,24 @@ int yaml_load_file(const char *path, const yaml_limits *lim, json_t **out, char 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0) {
         rc = -errno;
-        put_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        str_fmt(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         goto out;
     }
     if ((rc = check_stat(path, &st, max, err, errlen)) != 0)
         goto out;
     rc = read_bounded(fd, (size_t)st.st_size, max, &buf, &len);
     if (rc == -E2BIG) {
-        put_err(err, errlen, "%s: the file grew past the limit of %zu bytes", path, max);
+        str_fmt(err, errlen, "%s: the file grew past the limit of %zu bytes", path, max);
         goto out;
     }
     if (rc != 0) {
-        put_err(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
+        str_fmt(err, errlen, "%s: cannot read: %s", path, strerror(-rc));
         goto out;
     }
     l.max_bytes = max;
     rc = yaml_load_buf(buf, len, &l, out, inner, sizeof inner);
     if (rc != 0)
-        put_err(err, errlen, "%s: %s", path, inner);
+        str_fmt(err, errlen, "%s: %s", path, inner);
 out:
     if (fd >= 0)
         close(fd);

@@ -70,19 +70,6 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int curl_to_errno(CURLcode c)
 {
     switch (c) {
@@ -124,15 +111,15 @@ static void engine_message(const struct sink *s, long status, char *err, size_t 
         json_t *j = json_loadb(s->buf, s->len, 0, NULL);
         const char *m = j != NULL ? json_string_value(json_object_get(j, "message")) : NULL;
         if (m != NULL) {
-            seterr(err, errlen, "%s", m);
+            str_fmt(err, errlen, "%s", m);
             json_decref(j);
             return;
         }
         json_decref(j);
-        seterr(err, errlen, "the Engine answered %ld: %.200s", status, s->buf);
+        str_fmt(err, errlen, "the Engine answered %ld: %.200s", status, s->buf);
         return;
     }
-    seterr(err, errlen, "the Engine answered %ld", status);
+    str_fmt(err, errlen, "the Engine answered %ld", status);
 }
 
 static CURL *easy(docker *d, const char *url, long timeout_ms)
@@ -155,7 +142,7 @@ static int perform(docker *d, const char *method, const char *url, const char *b
 {
     CURL *c = easy(d, url, timeout_ms);
     if (c == NULL) {
-        seterr(err, errlen, "out of memory");
+        str_fmt(err, errlen, "out of memory");
         return -ENOMEM;
     }
     struct curl_slist *h = NULL;
@@ -178,16 +165,16 @@ static int perform(docker *d, const char *method, const char *url, const char *b
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
     if (s->overflow) {
-        seterr(err, errlen, "the Engine's answer is larger than %zu bytes", s->max);
+        str_fmt(err, errlen, "the Engine's answer is larger than %zu bytes", s->max);
         return -EPROTO;
     }
     if (rc != CURLE_OK) {
         int e = curl_to_errno(rc);
         if (e == -ETIMEDOUT)
-            seterr(err, errlen, "the Docker Engine at %s did not answer in time",
+            str_fmt(err, errlen, "the Docker Engine at %s did not answer in time",
                    d->socket_path);
         else
-            seterr(err, errlen, "the Docker Engine at %s is unavailable (%s)", d->socket_path,
+            str_fmt(err, errlen, "the Docker Engine at %s is unavailable (%s)", d->socket_path,
                    curl_easy_strerror(rc));
         return e;
     }
@@ -231,11 +218,11 @@ static int negotiate(docker *d, char *out, size_t cap, char *err, size_t errlen)
     const char *v = json_string_value(json_object_get(j, "ApiVersion"));
     if (v == NULL || strlen(v) >= VERSION_MAX || strchr(v, '.') == NULL) {
         json_decref(j);
-        seterr(err, errlen, "the Engine's /version answer has no usable ApiVersion");
+        str_fmt(err, errlen, "the Engine's /version answer has no usable ApiVersion");
         return -EPROTO;
     }
     if (version_cmp(v, "1.40") < 0) {
-        seterr(err, errlen, "the Engine speaks API %s; Cloudya needs 1.40 or newer", v);
+        str_fmt(err, errlen, "the Engine speaks API %s; Cloudya needs 1.40 or newer", v);
         json_decref(j);
         return -EPROTO;
     }
@@ -281,7 +268,7 @@ static int versioned_url(docker *d, const char *path, char *url, size_t cap, cha
     if (rc != 0)
         return rc;
     if ((size_t)snprintf(url, cap, "http://docker/v%s%s", v, path) >= cap) {
-        seterr(err, errlen, "the Engine request path is too long");
+        str_fmt(err, errlen, "the Engine request path is too long");
         return -EINVAL;
     }
     return 0;
@@ -312,7 +299,7 @@ static int call_timeout(docker *d, const char *method, const char *path, json_t 
         json_error_t je;
         *out = json_loadb(s.buf, s.len, 0, &je);
         if (*out == NULL) {
-            seterr(err, errlen, "the Engine's answer to %s %s is not JSON: %s", method, path,
+            str_fmt(err, errlen, "the Engine's answer to %s %s is not JSON: %s", method, path,
                    je.text);
             rc = -EPROTO;
         }
@@ -375,7 +362,7 @@ int docker_container_create(docker *d, const char *name, json_t *config,
     if (rc == 0) {
         const char *v = json_string_value(json_object_get(out, "Id"));
         if (v == NULL || strlen(v) != DOCKER_ID_LEN) {
-            seterr(err, errlen, "the Engine's create answer has no container id");
+            str_fmt(err, errlen, "the Engine's create answer has no container id");
             rc = -EPROTO;
         } else {
             str_copy(id, DOCKER_ID_LEN + 1, v);
@@ -433,7 +420,7 @@ int docker_container_inspect(docker *d, const char *id, json_t **out, char *err,
     if (rc == 0 && !json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
-        seterr(err, errlen, "the Engine's inspect answer is not an object");
+        str_fmt(err, errlen, "the Engine's inspect answer is not an object");
         return -EPROTO;
     }
     return rc;
@@ -466,7 +453,7 @@ int docker_container_list(docker *d, const char *const *labels, size_t nlabels, 
     if (rc == 0 && !json_is_array(*out)) {
         json_decref(*out);
         *out = NULL;
-        seterr(err, errlen, "the Engine's container list is not an array");
+        str_fmt(err, errlen, "the Engine's container list is not an array");
         return -EPROTO;
     }
     return rc;
@@ -536,7 +523,7 @@ int docker_image_pull(docker *d, const char *image, long timeout_ms, char *err, 
     if (rc == 0 && p.len > 0)
         pull_line(&p);
     if (rc == 0 && p.error[0] != '\0') {
-        seterr(err, errlen, "%s", p.error);
+        str_fmt(err, errlen, "%s", p.error);
         rc = -EIO;
     }
     return rc;
@@ -600,7 +587,7 @@ int docker_network_ensure(docker *d, const char *name, json_t *labels, int base,
             return rc;
         /* Someone created it at the same moment: look again. */
     }
-    seterr(err, errlen, "cannot create the network %s", name);
+    str_fmt(err, errlen, "cannot create the network %s", name);
     return -EIO;
 }
 
@@ -696,7 +683,7 @@ int docker_stream(docker *d, const char *path, long timeout_ms, docker_chunk_fn 
         rc = curl_to_errno(cc);
         if (rc == -ECONNREFUSED)
             forget_version(d);
-        seterr(err, errlen, "the Docker Engine stream %s ended: %s", path,
+        str_fmt(err, errlen, "the Docker Engine stream %s ended: %s", path,
                curl_easy_strerror(cc));
     }
     free(s.errbody.buf);

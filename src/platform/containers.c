@@ -147,28 +147,18 @@ static int parse_ttl(const char *s, int64_t *out)
     size_t n = strlen(s);
     if (n == 0 || n > 12)
         return -EINVAL;
+    static const struct {
+        char suffix;
+        int64_t mult;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
     int64_t mult = 1;
     char num[16];
     str_copy(num, sizeof(num), s);
-    switch (num[n - 1]) {
-    case 's':
-        mult = 1;
-        num[n - 1] = '\0';
-        break;
-    case 'm':
-        mult = 60;
-        num[n - 1] = '\0';
-        break;
-    case 'h':
-        mult = 3600;
-        num[n - 1] = '\0';
-        break;
-    case 'd':
-        mult = 86400;
-        num[n - 1] = '\0';
-        break;
-    default:
-        break;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (num[n - 1] == units[i].suffix) {
+            mult = units[i].mult;
+            num[n - 1] = '\0';
+        }
     }
     int64_t v;
     if (num[0] == '+' || num[0] == '-' || str_to_int64(num, 1, CONTAINER_TTL_MAX, &v) != 0)
@@ -279,6 +269,15 @@ static json_t *labels_json(const app *a, const store_container *c, const char *u
                      "com.cloudya.client", c->client_id);
 }
 
+static void env_append(json_t *env, const char *k, const char *v)
+{
+    size_t n = strlen(k) + strlen(v) + 2;
+    char *kv = xmalloc(n);
+    snprintf(kv, n, "%s=%s", k, v);
+    json_array_append_new(env, json_string(kv));
+    free(kv);
+}
+
 /* The Engine's create body: the catalog's image and command, the platform's limits and
  * hardening; the request contributes only its name and environment. */
 static json_t *create_config(const app *a, const catalog_service *svc, const store_container *c,
@@ -290,24 +289,12 @@ static json_t *create_config(const app *a, const catalog_service *svc, const sto
     json_t *v;
     json_object_foreach(svc->env, k, v)
     {
-        if (user_env != NULL && json_object_get(user_env, k) != NULL)
-            continue;
-        char *kv = NULL;
-        size_t n = strlen(k) + json_string_length(v) + 2;
-        kv = xmalloc(n);
-        snprintf(kv, n, "%s=%s", k, json_string_value(v));
-        json_array_append_new(env, json_string(kv));
-        free(kv);
+        if (user_env == NULL || json_object_get(user_env, k) == NULL)
+            env_append(env, k, json_string_value(v));
     }
     if (user_env != NULL) {
         json_object_foreach(user_env, k, v)
-        {
-            size_t n = strlen(k) + json_string_length(v) + 2;
-            char *kv = xmalloc(n);
-            snprintf(kv, n, "%s=%s", k, json_string_value(v));
-            json_array_append_new(env, json_string(kv));
-            free(kv);
-        }
+            env_append(env, k, json_string_value(v));
     }
     if (password[0] != '\0') {
         char kv[CATALOG_ENV_NAME_MAX + CONTAINER_PASSWORD_LEN + 2];
