@@ -160,14 +160,25 @@ int json_field_int(json_t *obj, const char *field, int required, int64_t min, in
     return 0;
 }
 
-/* Compact serialization for responses. */
-char *json_dump_compact(const json_t *v, size_t *len)
+static char *dump(const json_t *v, size_t *len, size_t flags)
 {
-    /* 15 significant digits: 0.1 CPUs reads "0.1", not "0.10000000000000001". */
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | flags);
     if (s == NULL)
         s = xstrdup("null");
     if (len != NULL)
         *len = strlen(s);
     return s;
+}
+
+/* Compact and lossless: parsing the result gives back an equal tree. */
+char *json_dump_compact(const json_t *v, size_t *len)
+{
+    return dump(v, len, 0);
+}
+
+/* For answers people read: reals with 15 significant digits, so 0.1 CPUs reads "0.1" rather
+ * than "0.10000000000000001" (17 digits, jansson's default, round-trips exactly). */
+char *json_dump_response(const json_t *v, size_t *len)
+{
+    return dump(v, len, JSON_REAL_PRECISION(15));
 }

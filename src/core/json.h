@@ -36,4 +36,7 @@ int json_field_int(json_t *obj, const char *field, int required, int64_t min, in
 /* Serializes compactly; the caller frees the result. Never NULL (aborts on OOM). */
 char *json_dump_compact(const json_t *v, size_t *len);
 
+/* Like json_dump_compact, with reals rounded to 15 significant digits (API answers). */
+char *json_dump_response(const json_t *v, size_t *len);
+
 #endif

@@ -10,7 +10,7 @@
 void http_json(http_req *q, int status, json_t *v)
 {
     size_t len;
-    char *body = json_dump_compact(v, &len);
+    char *body = json_dump_response(v, &len);
     json_decref(v);
     http_respond(q, status, "application/json; charset=utf-8", body, len);
 }
