@@ -222,10 +222,55 @@ int sqlite_col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t
     return 0;
 }
 
+/* Steps a lookup that yields at most one row into row: -ENOENT when it yields none. Shared
+ * so that every get of both files maps "no row" the same way. */
+int sqlite_read_one(struct conn *c, sqlite3_stmt *st, sqlite_row_reader read_row, void *row)
+{
+    int ret = sqlite_step(c, st);
+    if (ret == 1) return read_row(c, st, row);
+    return ret == 0 ? -ENOENT : ret;
+}
+
+/* Reads every row of st, and never more than max of them whatever the statement's LIMIT
+ * did, into a malloc'ed array of row_size-byte structs that grows as rows arrive (a small
+ * answer to a large maximum costs little). *out (NULL for no rows) and *n are written only on
+ * success; on failure nothing is left allocated. Shared by the lists of both files. */
+int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t row_size, size_t max,
+                   sqlite_row_reader read_row, void **out, size_t *n)
+{
+    unsigned char *rows = NULL;
+    size_t count = 0, cap = 0;
+    int ret = 0;
+    while (count < max && (ret = sqlite_step(c, st)) == 1) {
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            if (ncap > max) ncap = max;
+            unsigned char *nr = ncap <= SIZE_MAX / row_size ? realloc(rows, ncap * row_size) : NULL;
+            if (!nr) {
+                STORE_LOG_ERR("%s: out of memory for %zu rows", c->op, ncap);
+                ret = -ENOMEM;
+                goto fail;
+            }
+            rows = nr;
+            cap = ncap;
+        }
+        if ((ret = read_row(c, st, rows + count * row_size)) < 0) goto fail;
+        count++;
+    }
+    if (ret < 0) goto fail;
+    *out = rows;
+    *n = count;
+    return 0;
+fail:
+    free(rows);
+    return ret;
+}
+
 #define COL_TEXT(col, field) sqlite_col_text(c, st, (col), (field), sizeof(field))
 
-static int read_user(struct conn *c, sqlite3_stmt *st, store_user *u)
+static int read_user(struct conn *c, sqlite3_stmt *st, void *row)
 {
+    store_user *u = row;
     int ret;
     memset(u, 0, sizeof *u);
     if ((ret = COL_TEXT(0, u->id)) < 0 || (ret = COL_TEXT(1, u->email)) < 0 ||
@@ -237,8 +282,9 @@ static int read_user(struct conn *c, sqlite3_stmt *st, store_user *u)
     return 0;
 }
 
-static int read_client(struct conn *c, sqlite3_stmt *st, store_client *cl)
+static int read_client(struct conn *c, sqlite3_stmt *st, void *row)
 {
+    store_client *cl = row;
     int ret;
     memset(cl, 0, sizeof *cl);
     if ((ret = COL_TEXT(0, cl->id)) < 0 || (ret = COL_TEXT(1, cl->name)) < 0 ||
@@ -251,8 +297,9 @@ static int read_client(struct conn *c, sqlite3_stmt *st, store_client *cl)
     return 0;
 }
 
-static int read_audit(struct conn *c, sqlite3_stmt *st, store_audit *a)
+static int read_audit(struct conn *c, sqlite3_stmt *st, void *row)
 {
+    store_audit *a = row;
     int ret;
     memset(a, 0, sizeof *a);
     a->id = sqlite3_column_int64(st, 0);
@@ -366,11 +413,7 @@ static int get_user(void *impl, enum stmt_id id, const char *key, store_user *ou
     sqlite3_stmt *st = NULL;
     int ret = prep(c, id, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, key)) < 0) goto out;
-    ret = sqlite_step(c, st);
-    if (ret == 1)
-        ret = read_user(c, st, out);
-    else if (ret == 0)
-        ret = -ENOENT;
+    ret = sqlite_read_one(c, st, read_user, out);
 out:
     sqlite_done(st);
     sqlite_conn_release(ss, c);
@@ -391,14 +434,8 @@ static int session_user(void *impl, const char *user_id, const char *jti, store_
     if (ret < 0 || (ret = bind_text(c, st, 1, user_id)) < 0 ||
         (ret = bind_text(c, st, 2, jti)) < 0)
         goto out;
-    ret = sqlite_step(c, st);
-    if (ret == 1) {
-        ret = read_user(c, st, out);
-        if (ret == 0 && sqlite3_column_int(st, 8) != 0)
-            ret = -EKEYREVOKED;
-    } else if (ret == 0) {
-        ret = -ENOENT;
-    }
+    ret = sqlite_read_one(c, st, read_user, out);
+    if (ret == 0 && sqlite3_column_int(st, 8) != 0) ret = -EKEYREVOKED;
 out:
     sqlite_done(st);
     sqlite_conn_release(ss, c);
@@ -467,11 +504,7 @@ static int client_get(void *impl, const char *id, store_client *out)
     sqlite3_stmt *st = NULL;
     int ret = prep(c, ST_CLIENT_GET, &st);
     if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0) goto out;
-    ret = sqlite_step(c, st);
-    if (ret == 1)
-        ret = read_client(c, st, out);
-    else if (ret == 0)
-        ret = -ENOENT;
+    ret = sqlite_read_one(c, st, read_client, out);
 out:
     sqlite_done(st);
     sqlite_conn_release(ss, c);
@@ -543,15 +576,15 @@ out:
     return ret;
 }
 
-/* The array grows as rows arrive, so a small answer to a large limit costs little. */
+/* sqlite_collect caps the rows at limit too: LIMIT holds it, but is never trusted with
+ * memory. store.c keeps limit within 1..1000. */
 static int audit_list(void *impl, const char *client_id, const char *action, int limit,
                       store_audit **out, size_t *n)
 {
     struct sqlite_store *ss = impl;
     struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
-    store_audit *rows = NULL;
-    size_t count = 0, cap = 0;
+    void *rows = NULL;
     enum stmt_id id = client_id[0] ? (action[0] ? ST_AUDIT_LIST_BOTH : ST_AUDIT_LIST_CLIENT)
                                    : (action[0] ? ST_AUDIT_LIST_ACTION : ST_AUDIT_LIST);
     int ret = prep(c, id, &st);
@@ -561,31 +594,9 @@ static int audit_list(void *impl, const char *client_id, const char *action, int
         (action[0] && (ret = bind_text(c, st, 2, action)) < 0) ||
         (ret = bind_i64(c, st, 3, limit)) < 0)
         goto out;
-    while ((ret = sqlite_step(c, st)) == 1) {
-        if (count == (size_t)limit) /* LIMIT holds this; never trust it with memory */
-            break;
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            if (ncap > (size_t)limit) ncap = (size_t)limit;
-            store_audit *nr = realloc(rows, ncap * sizeof *nr);
-            if (!nr) {
-                STORE_LOG_ERR("%s: out of memory for %zu audit rows", c->op, ncap);
-                ret = -ENOMEM;
-                goto out;
-            }
-            rows = nr;
-            cap = ncap;
-        }
-        if ((ret = read_audit(c, st, &rows[count])) < 0) goto out;
-        count++;
-    }
-    if (ret < 0) goto out;
-    *out = rows;
-    *n = count;
-    rows = NULL;
-    ret = 0;
+    ret = sqlite_collect(c, st, sizeof **out, (size_t)limit, read_audit, &rows, n);
+    if (ret == 0) *out = rows;
 out:
-    free(rows);
     sqlite_done(st);
     sqlite_conn_release(ss, c);
     return ret;

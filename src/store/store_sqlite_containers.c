@@ -195,9 +195,10 @@ static int col_int(struct conn *c, sqlite3_stmt *st, int col, int *out)
     return 0;
 }
 
-/* Fills o from a row of CTR_COLS. */
-static int read_container(struct conn *c, sqlite3_stmt *st, store_container *o)
+/* Fills the store_container at row from a row of CTR_COLS. */
+static int read_container(struct conn *c, sqlite3_stmt *st, void *row)
 {
+    store_container *o = row;
     const struct {
         int col;
         char *dst;
@@ -228,13 +229,7 @@ static int query_container(struct conn *c, enum cst id, const struct arg *args, 
 {
     sqlite3_stmt *st = NULL;
     int ret = start(c, id, args, nargs, &st);
-    if (ret < 0) goto out;
-    ret = sqlite_step(c, st);
-    if (ret == 1)
-        ret = read_container(c, st, out);
-    else if (ret == 0)
-        ret = -ENOENT;
-out:
+    if (ret == 0) ret = sqlite_read_one(c, st, read_container, out);
     sqlite_done(st);
     return ret;
 }
@@ -427,44 +422,22 @@ out:
     return ret;
 }
 
-/* Grows the array as rows arrive (a small answer costs little) and never past
- * STORE_CONTAINERS_MAX, whatever LIMIT did. */
+/* sqlite_collect grows the array as rows arrive (a small answer costs little) and never
+ * past STORE_CONTAINERS_MAX, whatever LIMIT did. */
 int sqlite_container_list(void *impl, const char *client_id, const char *state,
                           store_container **out, size_t *n)
 {
     struct conn *c = sqlite_conn_acquire(impl, __func__);
     sqlite3_stmt *st = NULL;
-    store_container *rows = NULL;
-    size_t count = 0, cap = 0;
+    void *rows = NULL;
     enum cst id = client_id[0] ? (state[0] ? CST_LIST_BOTH : CST_LIST_CLIENT)
                                : (state[0] ? CST_LIST_STATE : CST_LIST);
     /* Parameters a statement does not use are never read. */
     int ret =
         start(c, id, ARGS(A_TEXT(client_id), A_TEXT(state), A_INT(STORE_CONTAINERS_MAX)), &st);
-    if (ret < 0) goto out;
-    while (count < STORE_CONTAINERS_MAX && (ret = sqlite_step(c, st)) == 1) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            if (ncap > STORE_CONTAINERS_MAX) ncap = STORE_CONTAINERS_MAX;
-            store_container *nr = realloc(rows, ncap * sizeof *nr);
-            if (!nr) {
-                STORE_LOG_ERR("%s: out of memory for %zu container rows", c->op, ncap);
-                ret = -ENOMEM;
-                goto out;
-            }
-            rows = nr;
-            cap = ncap;
-        }
-        if ((ret = read_container(c, st, &rows[count])) < 0) goto out;
-        count++;
-    }
-    if (ret < 0) goto out;
-    *out = rows;
-    *n = count;
-    rows = NULL;
-    ret = 0;
-out:
-    free(rows);
+    if (ret == 0)
+        ret = sqlite_collect(c, st, sizeof **out, STORE_CONTAINERS_MAX, read_container, &rows, n);
+    if (ret == 0) *out = rows;
     sqlite_done(st);
     sqlite_conn_release(impl, c);
     return ret;

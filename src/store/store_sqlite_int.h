@@ -62,6 +62,15 @@ int sqlite_exec_stmt(struct conn *c, enum stmt_id id);
 void sqlite_rollback(struct conn *c);
 int sqlite_col_text(struct conn *c, sqlite3_stmt *st, int col, char *dst, size_t size);
 
+/* Fills the struct at row (a store_user, store_container, ...) from st's current result row;
+ * 0 or a negative errno. The row readers of both files have this type so that the two helpers
+ * below can serve every lookup and list. */
+typedef int (*sqlite_row_reader)(struct conn *c, sqlite3_stmt *st, void *row);
+
+int sqlite_read_one(struct conn *c, sqlite3_stmt *st, sqlite_row_reader read_row, void *row);
+int sqlite_collect(struct conn *c, sqlite3_stmt *st, size_t row_size, size_t max,
+                   sqlite_row_reader read_row, void **out, size_t *n);
+
 /* store_sqlite_containers.c: the ops entries of the containers section (see store.h). */
 int sqlite_container_reserve(void *impl, store_container *c, enum store_quota_hit *hit);
 int sqlite_container_get(void *impl, const char *id, store_container *out);

@@ -2,7 +2,6 @@
  * temporary directory. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,48 +19,12 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_fixture.h"
 
-struct fix {
-    char dir[64];
-    char path[128];
-    char url[160];
-    store *s;
-};
-
-static int rm_entry(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    (void)type;
-    (void)ftw;
-    return remove(p);
-}
-
+/* "sub" does not exist yet: store_open must create it. */
 static int setup(void **state)
 {
-    struct fix *f = calloc(1, sizeof *f);
-    char err[256];
-    if (!f) return -1;
-    snprintf(f->dir, sizeof f->dir, "%s", "/tmp/cloudya-store-test-XXXXXX");
-    if (!mkdtemp(f->dir)) return -1;
-    /* "sub" does not exist yet: store_open must create it. */
-    snprintf(f->path, sizeof f->path, "%s/sub/cloudya.db", f->dir);
-    snprintf(f->url, sizeof f->url, "sqlite://%s", f->path);
-    int ret = store_open(f->url, 4, &f->s, err, sizeof err);
-    if (ret != 0) {
-        fprintf(stderr, "store_open: %d %s\n", ret, err);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fix *f = *state;
-    store_close(f->s);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
+    return store_fix_setup(state, "/tmp/cloudya-store-test-XXXXXX", "sub/cloudya.db");
 }
 
 static void make_pair(int n, const char *role, store_client *c, store_user *u)
@@ -88,29 +51,6 @@ static void create_pair(store *s, int n, const char *role)
     store_user u;
     make_pair(n, role, &c, &u);
     assert_int_equal(store_client_user_create(s, &c, &u), 0);
-}
-
-/* Runs one SQL text directly on the file, outside the store. */
-static void raw_exec(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-}
-
-static int64_t raw_count(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t n = -1;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 static void test_open_migrate_reopen(void **state)
