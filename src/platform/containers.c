@@ -193,7 +193,8 @@ int containers_parse_create(json_t *body, container_create_req *r, plat_err *e)
         fail(e, 400, "invalid_field", "serviceType is required");
         return -EINVAL;
     }
-    if (!json_is_string(st) || json_string_length(st) == 0 || json_string_length(st) >= 32) {
+    if (!json_is_string(st) || json_string_length(st) == 0 || json_string_length(st) >= 32 ||
+        json_string_length(st) != strlen(json_string_value(st))) {
         fail(e, 400, "invalid_field", "serviceType must be a service type name from the catalog");
         return -EINVAL;
     }
@@ -243,7 +244,7 @@ int containers_parse_create(json_t *body, container_create_req *r, plat_err *e)
     json_t *ttl = json_object_get(body, "ttl");
     if (ttl != NULL && !json_is_null(ttl)) {
         int rc = -EINVAL;
-        if (json_is_string(ttl))
+        if (json_is_string(ttl) && json_string_length(ttl) == strlen(json_string_value(ttl)))
             rc = parse_ttl(json_string_value(ttl), &r->ttl_s);
         else if (json_is_integer(ttl) && json_integer_value(ttl) >= CONTAINER_TTL_MIN &&
                  json_integer_value(ttl) <= CONTAINER_TTL_MAX)
@@ -726,7 +727,7 @@ int containers_parse_logs(const char *tail, const char *since, const char *times
 {
     memset(r, 0, sizeof(*r));
     r->tail = 100;
-    if (tail != NULL) {
+    if (tail != NULL && tail[0] != '\0') {
         int64_t v;
         if (strcmp(tail, "all") == 0) {
             r->tail = -1;
@@ -739,7 +740,8 @@ int containers_parse_logs(const char *tail, const char *since, const char *times
             return -EINVAL;
         }
     }
-    if (since != NULL && since[0] != '\0' && time_parse_rfc3339(since, &r->since) != 0) {
+    if (since != NULL && since[0] != '\0' &&
+        (time_parse_rfc3339(since, &r->since) != 0 || r->since < 0)) {
         fail(e, 400, "invalid_field",
              "since must be an RFC 3339 timestamp (2026-11-20T10:00:00Z) or unix seconds");
         return -EINVAL;
