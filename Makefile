@@ -60,6 +60,7 @@ fuzz: $(FUZZ)/build.ninja
 
 bench: all
 	bench/run_http.sh
+	bench/containers.sh
 
 install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
