@@ -46,6 +46,77 @@ static void db_unavailable(http_req *q, int rc)
     http_error(q, 503, "database_unavailable", "the database is unavailable; try again");
 }
 
+/* --- the list cache ------------------------------------------------------------------------
+ * Dashboards poll the list; serializing 200 rows costs about a millisecond of CPU (jansson),
+ * so the body is kept per tenant and reused while no container row has been written
+ * (store_container_generation) and for at most a second (another process sharing the
+ * database would not bump our generation). */
+#define LIST_CACHE_SLOTS 64
+#define LIST_CACHE_MAX_AGE_MS 1000
+
+struct list_entry {
+    char tenant[STORE_ID_MAX];
+    uint64_t gen;
+    int64_t at_ms;
+    char *body;
+    size_t len;
+};
+
+static struct list_entry list_cache[LIST_CACHE_SLOTS];
+static pthread_mutex_t list_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(const char *tenant)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = tenant; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % LIST_CACHE_SLOTS;
+}
+
+static char *copy_of(const char *body, size_t len)
+{
+    char *c = xmalloc(len + 1);
+    memcpy(c, body, len + 1);
+    return c;
+}
+
+/* The list body of tenant ("" = all), from the cache or the store. */
+static int list_body(app *a, const char *tenant, char **body, size_t *len)
+{
+    uint64_t gen = store_container_generation(a->st);
+    int64_t now = time_mono_ms();
+    struct list_entry *e = &list_cache[slot_of(tenant)];
+    pthread_mutex_lock(&list_mu);
+    if (e->body != NULL && e->gen == gen && now - e->at_ms < LIST_CACHE_MAX_AGE_MS &&
+        strcmp(e->tenant, tenant) == 0) {
+        *body = copy_of(e->body, e->len);
+        *len = e->len;
+        pthread_mutex_unlock(&list_mu);
+        return 0;
+    }
+    pthread_mutex_unlock(&list_mu);
+    store_container *rows = NULL;
+    size_t n = 0;
+    int rc = store_container_list(a->st, tenant, "", &rows, &n);
+    if (rc != 0)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, containers_json(a, &rows[i], 0));
+    free(rows);
+    *body = json_dump_response(arr, len);
+    json_decref(arr);
+    pthread_mutex_lock(&list_mu);
+    free(e->body);
+    str_copy(e->tenant, sizeof(e->tenant), tenant);
+    e->gen = gen;
+    e->at_ms = now;
+    e->body = copy_of(*body, *len);
+    e->len = *len;
+    pthread_mutex_unlock(&list_mu);
+    return 0;
+}
+
 /* GET /api/containers: from the platform's records, never the Engine, so it is fast and
  * answers even while the Engine is down. Admins see every tenant, or one with ?clientId=. */
 void api_containers_list(http_req *q)
@@ -65,18 +136,14 @@ void api_containers_list(http_req *q)
             return;
         }
     }
-    store_container *rows = NULL;
-    size_t n = 0;
-    int rc = store_container_list(a->st, tenant, "", &rows, &n);
+    char *body;
+    size_t len;
+    int rc = list_body(a, tenant, &body, &len);
     if (rc != 0) {
         db_unavailable(q, rc);
         return;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, containers_json(a, &rows[i], 0));
-    free(rows);
-    http_json(q, 200, arr);
+    http_respond(q, 200, "application/json; charset=utf-8", body, len);
 }
 
 /* POST /api/containers/create {serviceType, name, env?, ttl?}. */
@@ -334,9 +401,16 @@ void api_containers_logs(http_req *q)
     pthread_attr_destroy(&attr);
 }
 
-/* Followers notice the server closing their streams within about a second. */
+/* Followers notice the server closing their streams within about a second; the list cache
+ * is freed here too. */
 void api_containers_shutdown(int timeout_ms)
 {
+    pthread_mutex_lock(&list_mu);
+    for (size_t i = 0; i < LIST_CACHE_SLOTS; i++) {
+        free(list_cache[i].body);
+        list_cache[i].body = NULL;
+    }
+    pthread_mutex_unlock(&list_mu);
     for (int t = 0; t < timeout_ms && atomic_load(&followers) > 0; t += 50) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);

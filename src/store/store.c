@@ -2,6 +2,7 @@
  * every argument once so that each backend can trust what it receives. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -319,6 +320,14 @@ static int docker_id_ok(const char *id)
     return 1;
 }
 
+/* After the write is committed (whatever it answered), so a reader that saw the old
+ * generation before its query can never cache a list older than the new one. */
+static int bump(store *s, int rc)
+{
+    atomic_fetch_add(&s->container_gen, 1);
+    return rc;
+}
+
 /* Checks every field the caller fills (id, client_id, name, service_type, image non-empty;
  * memory_mb, cpus, expires_at non-negative and finite) and ignores what the store sets: on
  * success c reads back as the row was written (state "creating", docker_id "", host_port 0,
@@ -335,7 +344,7 @@ int store_container_reserve(store *s, store_container *c, enum store_quota_hit *
         return -EINVAL;
     if (c->memory_mb < 0 || !isfinite(c->cpus) || c->cpus < 0 || c->expires_at < 0)
         return -EINVAL;
-    return s->ops->container_reserve(s->impl, c, hit);
+    return bump(s, s->ops->container_reserve(s->impl, c, hit));
 }
 
 /* Looks a container row up by our id; -ENOENT when there is none. */
@@ -381,7 +390,7 @@ int store_container_update(store *s, const store_container *c)
     if (!docker_id_ok(c->docker_id) || !state_known(c->state, strlen(c->state)) ||
         c->host_port < 0 || c->host_port > PORT_MAX || c->expires_at < 0)
         return -EINVAL;
-    return s->ops->container_update(s->impl, c);
+    return bump(s, s->ops->container_update(s->impl, c));
 }
 
 /* from and state are checked against the known states here, so that a typo in a caller is
@@ -390,14 +399,19 @@ int store_container_set_state(store *s, const char *id, const char *from, const 
 {
     if (!from) from = "";
     if (!s || !str_ok(id, STORE_ID_MAX, 0) || !from_ok(from) || !state_ok(state)) return -EINVAL;
-    return s->ops->container_set_state(s->impl, id, from, state);
+    return bump(s, s->ops->container_set_state(s->impl, id, from, state));
 }
 
 /* Deletes one row whatever its state; -ENOENT when there is none. */
 int store_container_delete(store *s, const char *id)
 {
     if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->container_delete(s->impl, id);
+    return bump(s, s->ops->container_delete(s->impl, id));
+}
+
+uint64_t store_container_generation(store *s)
+{
+    return atomic_load(&s->container_gen);
 }
 
 /* Any output may be NULL when not wanted. A tenant without rows (or without a client row)

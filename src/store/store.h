@@ -177,6 +177,10 @@ int store_container_delete(store *s, const char *id);
 int store_container_usage(store *s, const char *client_id, int *count, int *running,
                           int *memory_mb, double *cpus);
 
+/* A number that changes after every container write made through s (reserve, update,
+ * set_state, delete): callers cache what they derive from container rows under it. */
+uint64_t store_container_generation(store *s);
+
 /* This database's instance id ("ins" + 12 hex), made on first call and stable after. It
  * tells this platform's containers from another platform's on a shared Engine. */
 int store_instance_id(store *s, char out[STORE_ID_MAX]);

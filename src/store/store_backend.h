@@ -61,6 +61,7 @@ struct store {
     const struct store_ops *ops;
     void *impl;
     char backend[16]; /* "sqlite" | "postgresql" */
+    _Atomic uint64_t container_gen; /* bumped after every container write */
 };
 
 /* Fills err (when err is non-NULL and errlen > 0) with a formatted sentence. */

@@ -8,8 +8,10 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) STRICT;
 
--- Quota sums, usage and per-tenant lists all filter on the tenant and then the state.
+-- Quota sums and usage filter on the tenant and then the state.
 CREATE INDEX containers_client_state ON containers (client_id, state);
+-- Per-tenant lists come back in creation order without a sort.
+CREATE INDEX containers_client_created ON containers (client_id, created_at, id);
 
 -- A Docker id names one container: unique once the Engine has given it (rows still
 -- "creating" hold NULL, and NULLs never collide). It also serves every lookup by id or id
