@@ -20,6 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 bin=${CLOUDYA_BUILD:-$root/build}/cloudyad
 sock=${DOCKER_SOCKET:-/var/run/docker.sock}
 ncreate=${BENCH_CREATES:-30}
@@ -360,20 +361,4 @@ MD
 )
 
 printf '%s\n' "$section" >"$tmp/section.md"
-if [ -f "$results" ] && grep -q '<!-- containers:begin -->' "$results" && grep -q '<!-- containers:end -->' "$results"; then
-  awk -v sec="$tmp/section.md" '
-    /<!-- containers:begin -->/ { while ((getline line < sec) > 0) print line; skip = 1; next }
-    /<!-- containers:end -->/ { skip = 0; next }
-    !skip { print }' "$results" >"$tmp/results.new"
-  cat "$tmp/results.new" >"$results"
-else
-  if [ ! -f "$results" ]; then
-    printf '# Cloudya benchmark results\n\nFigures are recorded by the scripts in `bench/`; see bench/README.md.\n' >"$results"
-  fi
-  printf '\n%s\n' "$section" >>"$results"
-fi
-
-echo
-cat "$tmp/section.md"
-echo
-echo "written to $results"
+write_section "$results" containers "$tmp/section.md"

@@ -11,6 +11,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
 bin=${CLOUDYA_BUILD:-$root/build}/cloudyad
 duration=${BENCH_DURATION:-10s}
 threads=${BENCH_THREADS:-2}
@@ -191,20 +192,4 @@ MD
 )
 
 printf '%s\n' "$section" >"$tmp/section.md"
-if [ -f "$results" ] && grep -q '<!-- http:begin -->' "$results" && grep -q '<!-- http:end -->' "$results"; then
-  awk -v sec="$tmp/section.md" '
-    /<!-- http:begin -->/ { while ((getline line < sec) > 0) print line; skip = 1; next }
-    /<!-- http:end -->/ { skip = 0; next }
-    !skip { print }' "$results" >"$tmp/results.new"
-  cat "$tmp/results.new" >"$results"
-else
-  if [ ! -f "$results" ]; then
-    printf '# Cloudya benchmark results\n\nFigures are recorded by the scripts in `bench/`; see bench/README.md.\n' >"$results"
-  fi
-  printf '\n%s\n' "$section" >>"$results"
-fi
-
-echo
-cat "$tmp/section.md"
-echo
-echo "written to $results"
+write_section "$results" http "$tmp/section.md"
