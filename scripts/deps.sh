@@ -44,6 +44,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_pkg python3-requests
   need_pkg python3-websocket
   need_pkg python3-psycopg2
+  need_pkg postgresql     # a throw-away cluster per test run (scripts/pg.sh)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

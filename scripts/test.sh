@@ -27,6 +27,14 @@ step_fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
 
 scripts/deps.sh test || { echo "cannot install the test dependencies"; echo "total: 0 passed, 1 failed"; exit 1; }
 scripts/dockerd.sh || step_fail "starting the Docker Engine"
+echo "== PostgreSQL (a throw-away cluster for this run)"
+PGDIR=$(mktemp -d /tmp/cloudya-pg.XXXXXX)  # its own: the postgres user cannot enter LOGDIR
+if CLOUDYA_TEST_PG_URL=$(scripts/pg.sh start "$PGDIR"); then
+  export CLOUDYA_TEST_PG_URL CLOUDYA_TEST_PG_DIR="$PGDIR"
+  trap 'scripts/pg.sh stop "$PGDIR"' EXIT
+else
+  step_fail "starting PostgreSQL"
+fi
 echo "== images (built offline from Debian packages; reused when present)"
 scripts/images.sh busybox nginx postgres || step_fail "building the test images"
 
@@ -56,14 +64,16 @@ if ninja -C "$ASAN" >"$LOGDIR/build-asan.log" 2>&1; then
   grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit-asan.log"
   count_meson "$ASAN" "$LOGDIR/unit-asan.log"
 
-  echo "== API tests (pytest, against $ASAN/cloudyad and the real Docker Engine)"
-  CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/api -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/api.log"
-  summary=$(tail -n 1 "$LOGDIR/api.log")
-  p=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{print $1}')
-  f=$(grep -oE '[0-9]+ (failed|error|errors)' <<<"$summary" | awk '{s+=$1} END {print s+0}')
-  passed=$((passed + ${p:-0}))
-  failed=$((failed + ${f:-0}))
-  [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ran no test"
+  for backend in sqlite pg; do
+    echo "== API tests on $backend (pytest, against $ASAN/cloudyad and the real Docker Engine)"
+    CLOUDYA_TEST_BACKEND=$backend CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/api -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/api-$backend.log"
+    summary=$(tail -n 1 "$LOGDIR/api-$backend.log")
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{print $1}')
+    f=$(grep -oE '[0-9]+ (failed|error|errors)' <<<"$summary" | awk '{s+=$1} END {print s+0}')
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+    [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ($backend) ran no test"
+  done
 else
   tail -40 "$LOGDIR/build-asan.log"
   step_fail "ASan build"

@@ -22,6 +22,8 @@ typedef struct app {
     ratelimit *login_by_ip;
     catalog *catalog;                   /* the service types clients may create */
     char instance_id[STORE_ID_MAX];     /* labels this platform's containers on the Engine */
+    char daemon_id[STORE_ID_MAX];       /* this daemon among those sharing the database:
+                                         * stable across restarts (host, port, data dir) */
 } app;
 
 #endif

@@ -228,13 +228,10 @@ static int validate(config *c, char *err, size_t errlen)
         }
     }
     const char *u = c->database_url;
-    if (strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0) {
-        snprintf(err, errlen, "DATABASE_URL: the PostgreSQL backend is not built yet; use "
-                              "sqlite://PATH (the default) for now");
-        return -EINVAL;
-    }
-    if (strncmp(u, "sqlite://", 9) != 0 || u[9] == '\0') {
-        snprintf(err, errlen, "DATABASE_URL must start with sqlite:// (e.g. sqlite://./data/cloudya.db)");
+    int pg = strncmp(u, "postgresql://", 13) == 0 || strncmp(u, "postgres://", 11) == 0;
+    if (!pg && (strncmp(u, "sqlite://", 9) != 0 || u[9] == '\0')) {
+        snprintf(err, errlen, "DATABASE_URL must start with sqlite:// (e.g. sqlite://./data/cloudya.db) "
+                              "or postgresql:// (e.g. postgresql://user:pass@host:5432/db)");
         return -EINVAL;
     }
     if (log_level_valid(c->log_level) != 0) {

@@ -1,5 +1,6 @@
 /* cloudyad: the Cloud Agent daemon. Reads its configuration, opens the store, serves the
  * API until SIGTERM or SIGINT, then drains requests in flight and closes cleanly. */
+#define _DEFAULT_SOURCE /* realpath */
 #define _POSIX_C_SOURCE 200809L
 #include "admin.h"
 #include "api.h"
@@ -9,8 +10,13 @@
 #include "probe.h"
 #include "reconcile.h"
 #include "secret.h"
+#include "store_migrate.h"
+#include "str.h"
 
 #include <curl/curl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +33,7 @@ static void usage(FILE *f)
                "       cloudyad [-c FILE] admin create --email EMAIL [--name NAME] "
                "[--password-stdin]\n"
                "       cloudyad [-c FILE] admin count\n"
+               "       cloudyad migrate-store --from sqlite://PATH --to postgresql://URL\n"
                "       cloudyad --version\n"
                "\n"
                "  -c FILE   read settings from an INI file (environment variables win)\n"
@@ -35,6 +42,23 @@ static void usage(FILE *f)
                "Settings (environment): PORT, HOST, DATABASE_URL, JWT_SECRET, DOCKER_SOCKET,\n"
                "CLOUDYA_DATA_DIR, CLOUDYA_CATALOG, CLOUDYA_ADMIN_EMAIL, CLOUDYA_ADMIN_PASSWORD,\n"
                "LOG_LEVEL, LOG_FORMAT; see README.md for all of them.\n");
+}
+
+/* "d" + 12 hex of SHA-256(host name, port, data directory): the same daemon gets the same id
+ * after a restart, so it knows its own unfinished rows; two daemons sharing a database differ. */
+static void daemon_identity(app *a)
+{
+    char host[256] = "", dir[PATH_MAX] = "", text[PATH_MAX + 300];
+    gethostname(host, sizeof(host) - 1);
+    if (realpath(a->cfg.data_dir, dir) == NULL)
+        str_copy(dir, sizeof(dir), a->cfg.data_dir);
+    int n = snprintf(text, sizeof(text), "%s:%d:%s", host, a->cfg.port, dir);
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)text, (unsigned long long)(n > 0 ? n : 0));
+    a->daemon_id[0] = 'd';
+    for (int i = 0; i < 6; i++)
+        snprintf(a->daemon_id + 1 + 2 * i, 3, "%02x", h[i]);
+    log_info("daemon id %s", a->daemon_id);
 }
 
 static int serve(app *a)
@@ -83,6 +107,7 @@ static int serve(app *a)
         goto out_limits;
     }
     log_info("catalog %s: %zu service types", a->cfg.catalog, a->catalog->n);
+    daemon_identity(a);
     if (store_instance_id(a->st, a->instance_id) != 0) {
         log_error("cannot read the instance id from the database");
         goto out_catalog;
@@ -142,6 +167,34 @@ out_store:
     return status;
 }
 
+/* cloudyad migrate-store --from sqlite://… --to postgresql://…: needs no configuration. */
+static int migrate_store(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            from = argv[++i];
+        } else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
+            to = argv[++i];
+        } else {
+            fprintf(stderr, "cloudyad migrate-store: unexpected argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (from == NULL || to == NULL) {
+        fprintf(stderr, "usage: cloudyad migrate-store --from sqlite://PATH --to postgresql://URL\n");
+        return 2;
+    }
+    char err[768];
+    int rc = store_migrate_sqlite_to_pg(from, to, stdout, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "cloudyad migrate-store: %s\n", err);
+        return 1;
+    }
+    printf("migrated: start cloudyad with DATABASE_URL set to the PostgreSQL URL\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static app a;
@@ -184,6 +237,8 @@ int main(int argc, char **argv)
         printf("configuration OK\n");
         return 0;
     }
+    if (i < argc && strcmp(argv[i], "migrate-store") == 0)
+        return migrate_store(argc - i - 1, argv + i + 1);
     if (i < argc) {
         if (strcmp(argv[i], "admin") == 0)
             return admin_main(&a.cfg, argc - i - 1, argv + i + 1);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,15 +528,88 @@ int docker_image_pull(docker *d, const char *image, long timeout_ms, char *err, 
     return rc;
 }
 
-/* Tries successive /24 subnets of 10.base.0.0/16 until the Engine accepts one: other
- * networks (ours, other tenants', other platforms') own the rest. */
-static int network_create(docker *d, const char *name, json_t *labels, int base,
+/* The exact-name lookup: 0 with id set when a network called name exists. */
+static int network_lookup(docker *d, const char *path, const char *name,
                           char id[DOCKER_ID_LEN + 1], char *err, size_t errlen)
 {
-    /* A random start spreads concurrent creators over the range. */
-    uint32_t start = randombytes_uniform(256);
-    int rc = -EIO;
-    for (uint32_t i = 0; i < 256; i++) {
+    json_t *out = NULL;
+    int rc = docker_call(d, "GET", path, NULL, &out, err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *v = json_string_value(json_object_get(out, "Id"));
+    const char *n = json_string_value(json_object_get(out, "Name"));
+    /* /networks/NAME also matches id prefixes: only an exact name counts. */
+    rc = n != NULL && strcmp(n, name) == 0 ? 0 : -ENOENT;
+    if (rc == 0)
+        str_copy(id, DOCKER_ID_LEN + 1, v != NULL ? v : "");
+    json_decref(out);
+    return rc;
+}
+
+/* When creators raced (the Engine's duplicate-name check is not atomic, across processes
+ * too), several networks carry the name: everyone keeps the one with the smallest id and
+ * removes the others, which are brand new and empty, so all end up on the same one. */
+static int network_settle(docker *d, const char *name, char id[DOCKER_ID_LEN + 1], char *err,
+                          size_t errlen)
+{
+    json_t *f = json_pack("{s:[s]}", "name", name);
+    char *ftext = json_dumps(f, JSON_COMPACT);
+    json_decref(f);
+    char *fesc = docker_escape(ftext);
+    free(ftext);
+    char path[1024];
+    snprintf(path, sizeof(path), "/networks?filters=%s", fesc);
+    free(fesc);
+    json_t *list = NULL;
+    int rc = docker_call(d, "GET", path, NULL, &list, err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *best = NULL;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n)
+    {
+        const char *nm = json_string_value(json_object_get(n, "Name"));
+        const char *nid = json_string_value(json_object_get(n, "Id"));
+        if (nm != NULL && nid != NULL && strcmp(nm, name) == 0 &&
+            (best == NULL || strcmp(nid, best) < 0))
+            best = nid;
+    }
+    if (best == NULL) {
+        json_decref(list);
+        return -ENOENT;
+    }
+    str_copy(id, DOCKER_ID_LEN + 1, best);
+    json_array_foreach(list, i, n)
+    {
+        const char *nm = json_string_value(json_object_get(n, "Name"));
+        const char *nid = json_string_value(json_object_get(n, "Id"));
+        if (nm != NULL && nid != NULL && strcmp(nm, name) == 0 && strcmp(nid, id) != 0) {
+            char p2[128];
+            snprintf(p2, sizeof(p2), "/networks/%s", nid);
+            docker_call(d, "DELETE", p2, NULL, NULL, NULL, 0);
+        }
+    }
+    json_decref(list);
+    return 0;
+}
+
+/* The Engine's duplicate-name check is not atomic, but its address pool is: every creator
+ * of a given name tries the same subnets in the same order (from start), so two daemons
+ * racing for one tenant's network collide on the subnet, and the loser finds the winner's
+ * network by name. A subnet another network owns moves everyone on to the next one. */
+int docker_network_ensure(docker *d, const char *name, json_t *labels, int base,
+                          unsigned start, char id[DOCKER_ID_LEN + 1], char *err, size_t errlen)
+{
+    char path[512];
+    if (id_path(path, sizeof(path), "/networks/", name, "") != 0)
+        return -EINVAL;
+    int rc = network_lookup(d, path, name, id, err, errlen);
+    if (rc == 0 || (rc != -ENOENT && err != NULL && strstr(err, "ambiguous") != NULL))
+        return network_settle(d, name, id, err, errlen);
+    if (rc != -ENOENT)
+        return rc;
+    for (unsigned i = 0; i < 256; i++) {
         char subnet[32];
         snprintf(subnet, sizeof(subnet), "10.%d.%u.0/24", base, (start + i) % 256);
         json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:O, s:{s:s, s:[{s:s}]}}", "Name", name,
@@ -547,48 +619,15 @@ static int network_create(docker *d, const char *name, json_t *labels, int base,
         json_t *out = NULL;
         rc = docker_call(d, "POST", "/networks/create", body, &out, err, errlen);
         json_decref(body);
-        if (rc == 0) {
-            const char *v = json_string_value(json_object_get(out, "Id"));
-            str_copy(id, DOCKER_ID_LEN + 1, v != NULL ? v : "");
-            json_decref(out);
-            return 0;
-        }
         json_decref(out);
+        if (rc == 0 || network_lookup(d, path, name, id, NULL, 0) != -ENOENT)
+            return network_settle(d, name, id, err, errlen); /* ours, or someone else's */
         /* Overlapping pools are refused with 403 (mapped to -EIO) or 400. */
-        if (err == NULL || (strstr(err, "overlap") == NULL && strstr(err, "in use") == NULL))
+        if (rc != -EEXIST && (err == NULL || (strstr(err, "overlap") == NULL &&
+                                              strstr(err, "in use") == NULL)))
             return rc;
     }
     return rc;
-}
-
-int docker_network_ensure(docker *d, const char *name, json_t *labels, int base,
-                          char id[DOCKER_ID_LEN + 1], char *err, size_t errlen)
-{
-    char path[512];
-    if (id_path(path, sizeof(path), "/networks/", name, "") != 0)
-        return -EINVAL;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        json_t *out = NULL;
-        int rc = docker_call(d, "GET", path, NULL, &out, err, errlen);
-        if (rc == 0) {
-            const char *v = json_string_value(json_object_get(out, "Id"));
-            const char *n = json_string_value(json_object_get(out, "Name"));
-            int same = n != NULL && strcmp(n, name) == 0;
-            str_copy(id, DOCKER_ID_LEN + 1, v != NULL ? v : "");
-            json_decref(out);
-            if (same)
-                return 0;
-            /* /networks/NAME also matches id prefixes: only an exact name counts. */
-        } else if (rc != -ENOENT) {
-            return rc;
-        }
-        rc = network_create(d, name, labels, base, id, err, errlen);
-        if (rc != -EEXIST)
-            return rc;
-        /* Someone created it at the same moment: look again. */
-    }
-    str_fmt(err, errlen, "cannot create the network %s", name);
-    return -EIO;
 }
 
 int docker_network_remove(docker *d, const char *name, char *err, size_t errlen)

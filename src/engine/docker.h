@@ -66,10 +66,12 @@ int docker_image_exists(docker *d, const char *image, char *err, size_t errlen);
 int docker_image_pull(docker *d, const char *image, long timeout_ms, char *err, size_t errlen);
 
 /* Makes sure a bridge network called name exists, with labels (an object of strings); when
- * creating it, picks a free /24 in 10.<base>.0.0/16 (other networks' pools are skipped).
- * id receives the network's id. */
+ * creating it, tries the /24s of 10.<base>.0.0/16 from the start-th on (callers pass a hash
+ * of the name, so that every creator of one name tries the same subnets in the same order and
+ * concurrent creators, even in other processes, end up with one network). id receives the
+ * network's id. */
 int docker_network_ensure(docker *d, const char *name, json_t *labels, int base,
-                          char id[DOCKER_ID_LEN + 1], char *err, size_t errlen);
+                          unsigned start, char id[DOCKER_ID_LEN + 1], char *err, size_t errlen);
 int docker_network_remove(docker *d, const char *name, char *err, size_t errlen);
 int docker_volume_remove(docker *d, const char *name, char *err, size_t errlen);
 

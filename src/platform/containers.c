@@ -425,6 +425,23 @@ static void make_url(const app *a, store_container *c)
 
 static pthread_mutex_t network_mu = PTHREAD_MUTEX_INITIALIZER;
 
+struct net_job {
+    app *a;
+    const char *name;
+    json_t *labels;
+    char *id;
+    char *err;
+    size_t errlen;
+    unsigned start;
+};
+
+static int ensure_network(void *ctx)
+{
+    struct net_job *j = ctx;
+    return docker_network_ensure(j->a->engine, j->name, j->labels, j->a->cfg.network_base,
+                                 j->start, j->id, j->err, j->errlen);
+}
+
 /* *sent is set once the Engine may have a container: before that, a failure leaves nothing
  * on the Engine and the record can simply go. */
 static int engine_steps(app *a, const container_actor *actor, const container_create_req *r,
@@ -440,17 +457,26 @@ static int engine_steps(app *a, const container_actor *actor, const container_cr
     json_t *nl = json_pack("{s:s, s:s, s:s}", "com.container-manager.managed", "true",
                            "com.cloudya.instance", a->instance_id, "clientId", c->client_id);
     /* The Engine's duplicate-name check is not atomic: two concurrent creates would make two
-     * networks of the same name, and every later use of the name would be ambiguous. */
+     * networks of the same name, and every later use of the name would be ambiguous. The mutex
+     * serialises this process, the store's lock every daemon sharing the database. */
+    err[0] = '\0';
+    struct net_job job = {a, net, nl, netid, err, sizeof(err), 0};
+    unsigned start = 2166136261u; /* FNV-1a of the name: the same first subnet everywhere */
+    for (const char *p = net; *p != '\0'; p++)
+        start = (start ^ (unsigned char)*p) * 16777619u;
+    job.start = start % 256;
     pthread_mutex_lock(&network_mu);
-    rc = docker_network_ensure(a->engine, net, nl, a->cfg.network_base, netid, err,
-                               sizeof(err));
+    rc = store_exclusive(a->st, net, ensure_network, &job);
     pthread_mutex_unlock(&network_mu);
+    if (rc < 0 && err[0] == '\0')
+        str_copy(err, sizeof(err), "the database lock for the network is unavailable");
     json_decref(nl);
     if (rc != 0) {
         containers_engine_err(e, rc, "cannot prepare the tenant's network", err);
         return rc;
     }
-    json_t *cfg = create_config(a, svc, c, actor, r->env, password, net);
+    /* By id: a name could still be ambiguous for a moment while racing creators settle. */
+    json_t *cfg = create_config(a, svc, c, actor, r->env, password, netid);
     char name[STORE_ID_MAX + STORE_CNAME_MAX + 16];
     containers_docker_name(c, name, sizeof(name));
     *sent = 1;
@@ -514,6 +540,7 @@ int containers_create(app *a, const container_actor *actor, const container_crea
     c.memory_mb = svc->memory_mb;
     c.cpus = svc->cpus;
     c.expires_at = r->ttl_s > 0 ? time_now() + r->ttl_s : 0;
+    str_copy(c.owner, sizeof(c.owner), a->daemon_id);
     enum store_quota_hit hit = STORE_QUOTA_NONE;
     containers_busy_add(c.id);
     int rc = store_container_reserve(a->st, &c, &hit);

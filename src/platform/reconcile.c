@@ -18,6 +18,9 @@
 
 #define EVENT_LINE_MAX (64 * 1024)
 #define RETRY_MS 1000
+/* A row left mid-create or mid-delete by another daemon is taken over after this long: far
+ * beyond any create (pull timeout included, by default). */
+#define TAKEOVER_AFTER_S 900
 
 static pthread_t thread;
 static int running;
@@ -89,7 +92,13 @@ static void reconcile_row(app *a, store_container *c, json_t *e, int64_t now)
 {
     const char *eid = json_string_value(json_object_get(e, "Id"));
     int creating = strcmp(c->state, "creating") == 0 || strcmp(c->state, "created") == 0;
-    if (creating || strcmp(c->state, "removing") == 0) {
+    int transitional = creating || strcmp(c->state, "removing") == 0;
+    /* Another live daemon sharing the database may be working on it: only the row's owner
+     * (this daemon after a restart) or, once the row is long stale, anyone takes it over. */
+    if (transitional && c->owner[0] != '\0' && strcmp(c->owner, a->daemon_id) != 0 &&
+        c->updated_at > now - TAKEOVER_AFTER_S)
+        return;
+    if (transitional) {
         /* Interrupted by a crash: a create that never answered its client ("creating" before
          * the Engine's create, "created" before the start), or a removal the client asked
          * for. Either way it goes: a create is all or nothing. */

@@ -16,4 +16,8 @@ struct store_migration {
 extern const struct store_migration store_sqlite_migrations[];
 extern const size_t store_sqlite_migrations_count;
 
+/* Generated from src/store/migrations/pg/ by tools/embed_sql. */
+extern const struct store_migration store_pg_migrations[];
+extern const size_t store_pg_migrations_count;
+
 #endif

@@ -77,11 +77,8 @@ int store_open(const char *url, unsigned pool_size, store **out, char *err, size
                       "postgresql://user@host/dbname");
         return -EINVAL;
     }
-    if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
-        store_set_err(err, errlen, "the PostgreSQL backend is not built yet");
-        return -ENOTSUP;
-    }
-    if (!starts_with(url, "sqlite://")) {
+    int pg = starts_with(url, "postgresql://") || starts_with(url, "postgres://");
+    if (!pg && !starts_with(url, "sqlite://")) {
         const char *colon = strchr(url, ':');
         int schemelen = colon && colon - url <= 32 ? (int)(colon - url) : 0;
         if (schemelen > 0)
@@ -108,9 +105,13 @@ int store_open(const char *url, unsigned pool_size, store **out, char *err, size
         store_set_err(err, errlen, "out of memory opening the database");
         return -ENOMEM;
     }
-    ret = store_sqlite_open(url + strlen("sqlite://"), pool_size, &s->ops, &s->impl, err, errlen);
+    if (pg)
+        ret = store_pg_open(url, pool_size, &s->ops, &s->impl, err, errlen);
+    else
+        ret = store_sqlite_open(url + strlen("sqlite://"), pool_size, &s->ops, &s->impl, err,
+                                errlen);
     if (ret < 0) goto out;
-    snprintf(s->backend, sizeof s->backend, "%s", "sqlite");
+    snprintf(s->backend, sizeof s->backend, "%s", pg ? "postgresql" : "sqlite");
     *out = s;
     s = NULL;
 out:
@@ -340,7 +341,7 @@ int store_container_reserve(store *s, store_container *c, enum store_quota_hit *
     *hit = STORE_QUOTA_NONE;
     if (!s || !c) return -EINVAL;
     if (!FIELD_OK(c->id, 0) || !FIELD_OK(c->client_id, 0) || !FIELD_OK(c->name, 0) ||
-        !FIELD_OK(c->service_type, 0) || !FIELD_OK(c->image, 0))
+        !FIELD_OK(c->service_type, 0) || !FIELD_OK(c->image, 0) || !FIELD_OK(c->owner, 1))
         return -EINVAL;
     if (c->memory_mb < 0 || !isfinite(c->cpus) || c->cpus < 0 || c->expires_at < 0)
         return -EINVAL;
@@ -407,6 +408,13 @@ int store_container_delete(store *s, const char *id)
 {
     if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
     return bump(s, s->ops->container_delete(s->impl, id));
+}
+
+int store_exclusive(store *s, const char *key, int (*fn)(void *ctx), void *ctx)
+{
+    if (!s || !fn || !str_ok(key, 256, 0)) return -EINVAL;
+    if (strcmp(s->backend, "postgresql") == 0) return pg_exclusive(s->impl, key, fn, ctx);
+    return sqlite_exclusive(s->impl, key, fn, ctx);
 }
 
 uint64_t store_container_generation(store *s)

@@ -53,7 +53,7 @@ typedef struct store_audit {
 
 /* Opens the database named by url ("sqlite:///abs/path.db", "sqlite://./rel/path.db") with
  * up to pool_size connections, and applies pending migrations. "postgresql://" and
- * "postgres://" answer -ENOTSUP with "the PostgreSQL backend is not built yet" in err.
+ * "postgres://" URLs (libpq connection URIs, sslmode and all) open the PostgreSQL backend.
  * Any other failure fills err (errlen bytes) with a human sentence.
  * Also: -EINVAL for another scheme, a URL naming no file, or pool_size 0 (more than 64
  * is served by 64 connections);
@@ -132,6 +132,8 @@ typedef struct store_container {
     int64_t created_at;               /* unix seconds; set by the store on reserve */
     int64_t updated_at;               /* set by the store on every write */
     int64_t expires_at;               /* 0 = never */
+    char owner[STORE_ID_MAX];         /* the daemon that made the row (reserve sets it from
+                                       * the caller's value); "" when unknown */
 } store_container;
 
 /* Which quota a reservation hit. */
@@ -143,7 +145,7 @@ enum store_quota_hit { STORE_QUOTA_NONE, STORE_QUOTA_CONTAINERS, STORE_QUOTA_MEM
  * reservations never overshoot. A "removed" row with the same name is deleted first (the name
  * is free again). Returns 0; -EDQUOT with *hit set; -EEXIST when the name is taken; -ENOENT
  * when the client does not exist. The caller fills id, client_id, name, service_type, image,
- * memory_mb, cpus, expires_at. */
+ * memory_mb, cpus, expires_at and owner. */
 int store_container_reserve(store *s, store_container *c, enum store_quota_hit *hit);
 
 /* By our row id. */
@@ -176,6 +178,14 @@ int store_container_delete(store *s, const char *id);
 /* What a tenant uses: rows not "removed" (count, memory, cpus) and running ones. */
 int store_container_usage(store *s, const char *client_id, int *count, int *running,
                           int *memory_mb, double *cpus);
+
+/* Runs fn(ctx) while holding a lock named key that every process sharing the database
+ * respects (PostgreSQL: a transaction-level advisory lock; SQLite, which is not shared
+ * between processes, runs fn directly). For short Engine-side work that must not race across
+ * daemons, such as creating a tenant's network. fn must not call the store; it may run twice
+ * if the connection breaks (make it idempotent). Returns fn's value, or a negative errno
+ * when the lock cannot be taken. */
+int store_exclusive(store *s, const char *key, int (*fn)(void *ctx), void *ctx);
 
 /* A number that changes after every container write made through s (reserve, update,
  * set_state, delete): callers cache what they derive from container rows under it. */

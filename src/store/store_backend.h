@@ -57,6 +57,10 @@ struct store_ops {
     int (*instance_id)(void *impl, char out[STORE_ID_MAX]);
 };
 
+/* The backends' store_exclusive (not in the ops table: it takes a callback). */
+int sqlite_exclusive(void *impl, const char *key, int (*fn)(void *ctx), void *ctx);
+int pg_exclusive(void *impl, const char *key, int (*fn)(void *ctx), void *ctx);
+
 struct store {
     const struct store_ops *ops;
     void *impl;
@@ -73,5 +77,13 @@ void store_set_err(char *err, size_t errlen, const char *fmt, ...)
  * sentence in err. */
 int store_sqlite_open(const char *path, unsigned pool_size, const struct store_ops **ops,
                       void **impl, char *err, size_t errlen);
+
+/* Opens the PostgreSQL database at url (a libpq connection URI, "postgresql://" or
+ * "postgres://", with its parameters such as sslmode) with up to pool_size connections and
+ * migrates it (under an advisory lock, so several daemons may start at once). Returns 0 with
+ * *ops and *impl set, or a negative errno with a sentence in err that never contains the
+ * password. */
+int store_pg_open(const char *url, unsigned pool_size, const struct store_ops **ops,
+                  void **impl, char *err, size_t errlen);
 
 #endif

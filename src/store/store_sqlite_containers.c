@@ -53,7 +53,7 @@ _Static_assert(CST_COUNT <= SQLITE_CTR_STMT_MAX, "raise SQLITE_CTR_STMT_MAX");
 
 #define CTR_COLS                                                                                   \
     "id, client_id, name, service_type, image, docker_id, state, host_port, url, memory_mb, "      \
-    "cpus, created_at, updated_at, expires_at"
+    "cpus, created_at, updated_at, expires_at, owner"
 #define CTR_SELECT "SELECT " CTR_COLS " FROM containers "
 #define CTR_ORDER " ORDER BY created_at, id LIMIT ?3"
 /* Rows that hold quota: every state but "removed". */
@@ -81,7 +81,7 @@ static const char *const cst_sql[CST_COUNT] = {
     [CST_DELETE_REMOVED] =
         "DELETE FROM containers WHERE client_id = ?1 AND name = ?2 AND state = 'removed'",
     [CST_INSERT] = "INSERT INTO containers (" CTR_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                   "?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                   "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [CST_UPDATE] = "UPDATE containers SET docker_id = ?2, state = ?3, host_port = ?4, url = ?5, "
                    "expires_at = ?6, updated_at = ?7 WHERE id = ?1",
     /* ?4 is "" (any state) or a list such as "running,created": the row's state must be one
@@ -208,6 +208,7 @@ static int read_container(struct conn *c, sqlite3_stmt *st, void *row)
         {2, o->name, sizeof o->name},   {3, o->service_type, sizeof o->service_type},
         {4, o->image, sizeof o->image}, {5, o->docker_id, sizeof o->docker_id},
         {6, o->state, sizeof o->state}, {8, o->url, sizeof o->url},
+        {14, o->owner, sizeof o->owner},
     };
     int ret;
     memset(o, 0, sizeof *o);
@@ -347,7 +348,7 @@ int sqlite_container_reserve(void *impl, store_container *ct, enum store_quota_h
                    A_TEXT(row.service_type), A_TEXT(row.image), A_TEXT_NULL(row.docker_id),
                    A_TEXT(row.state), A_INT_NULL(row.host_port), A_TEXT_NULL(row.url),
                    A_INT(row.memory_mb), A_REAL(row.cpus), A_INT(row.created_at),
-                   A_INT(row.updated_at), A_INT_NULL(row.expires_at)),
+                   A_INT(row.updated_at), A_INT_NULL(row.expires_at), A_TEXT(row.owner)),
               NULL);
     if (ret < 0 || (ret = sqlite_exec_stmt(c, ST_COMMIT)) < 0) goto out;
     *ct = row;
@@ -539,4 +540,12 @@ out:
     if (ret < 0) out[0] = '\0';
     sqlite_conn_release(impl, c);
     return ret;
+}
+
+/* One process per SQLite database: the callers' own mutexes are enough. */
+int sqlite_exclusive(void *impl, const char *key, int (*fn)(void *ctx), void *ctx)
+{
+    (void)impl;
+    (void)key;
+    return fn(ctx);
 }

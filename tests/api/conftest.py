@@ -99,4 +99,6 @@ def cli_env(tmp_path):
         "JWT_SECRET": helpers.random_secret(),
         "LOG_LEVEL": "info",
     })
+    if helpers.BACKEND == "pg":
+        env["DATABASE_URL"] = helpers.db_url_for(str(data))
     return env

@@ -29,6 +29,12 @@ BINARY = os.path.join(BUILD, "cloudyad")
 TEST_CATALOG = os.path.join(REPO, "tests", "api", "catalog.test.yaml")
 OFFLINE_CATALOG = os.path.join(REPO, "catalog", "catalog.offline.yaml")
 DOCKER_SOCKET = "/var/run/docker.sock"
+# The backend the daemons use: "sqlite" (default) or "pg" (scripts/test.sh runs the suite
+# once with each). With "pg", CLOUDYA_TEST_PG_URL names a server whose role may create
+# databases; each data dir gets a database of its own (see db_url_for).
+BACKEND = os.environ.get("CLOUDYA_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("CLOUDYA_TEST_PG_URL", "")
+PG_DIR = os.environ.get("CLOUDYA_TEST_PG_DIR", "")
 
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
@@ -373,7 +379,15 @@ class Daemon:
         r = self.get("/api/health", timeout=5)
         assert r.status_code in (200, 503), "health answered %d: %s" % (r.status_code, r.text[:300])
 
+    @property
+    def on_pg(self):
+        return self.env.get("DATABASE_URL", "").startswith(("postgresql://", "postgres://"))
+
     def db(self):
+        """A DB-API connection to the daemon's database (sqlite3, or psycopg2 behind the same
+        execute(sql with ?, params) call)."""
+        if self.on_pg:
+            return PgConnection(self.env["DATABASE_URL"])
         con = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
         con.execute("PRAGMA busy_timeout=10000")
         return con
@@ -471,6 +485,8 @@ def start_daemon_process(data_dir, env_extra=None, args=(), port=None, log_dir=N
             env["JWT_SECRET"] = jwt_secret
         if admin:
             env["CLOUDYA_ADMIN_EMAIL"], env["CLOUDYA_ADMIN_PASSWORD"] = admin
+        if BACKEND == "pg" and "DATABASE_URL" not in (env_extra or {}):
+            env["DATABASE_URL"] = db_url_for(data_dir)
         for k, v in (env_extra or {}).items():
             if v is None:
                 env.pop(k, None)
@@ -591,3 +607,59 @@ def wait_for(pred, timeout=10.0, interval=0.1, what="condition"):
             return last
         time.sleep(interval)
     raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+class PgConnection:
+    """psycopg2 in autocommit mode with sqlite3's con.execute(sql, params) and "?" markers."""
+
+    def __init__(self, url):
+        import psycopg2
+
+        self.con = psycopg2.connect(url, connect_timeout=10)
+        self.con.autocommit = True
+
+    def execute(self, sql, params=()):
+        cur = self.con.cursor()
+        cur.execute(sql.replace("?", "%s"), tuple(params))
+        return cur
+
+    def close(self):
+        self.con.close()
+
+
+def _pg_url_with_db(url, dbname):
+    from urllib.parse import urlsplit, urlunsplit
+
+    u = urlsplit(url)
+    return urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, u.fragment))
+
+
+def db_url_for(data_dir):
+    """The PostgreSQL database of a data dir: one per dir, made on first use, so that a
+    restart on the same data dir finds its data again, as with SQLite."""
+    import psycopg2
+
+    assert PG_URL, "CLOUDYA_TEST_BACKEND=pg needs CLOUDYA_TEST_PG_URL"
+    name = "cy_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:20]
+    con = psycopg2.connect(PG_URL, connect_timeout=10)
+    con.autocommit = True
+    try:
+        cur = con.cursor()
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            try:
+                cur.execute('CREATE DATABASE "%s"' % name)
+            except psycopg2.errors.DuplicateDatabase:
+                pass
+    finally:
+        con.close()
+    return _pg_url_with_db(PG_URL, name)
+
+
+def new_pg_database():
+    """A fresh, empty database on the test server; returns its URL."""
+    return db_url_for("/fresh/" + uuid.uuid4().hex)

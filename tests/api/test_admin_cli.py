@@ -122,6 +122,7 @@ def test_admin_uses_config_file_database(cli_env, tmp_path):
     ini.write_text("[storage]\nCLOUDYA_DATA_DIR = %s\n" % data)
     env = dict(cli_env)
     del env["CLOUDYA_DATA_DIR"]
+    env.pop("DATABASE_URL", None)  # the default: SQLite in the file's data dir
     cp = helpers.run_cloudyad(["-c", str(ini), "admin", "create", "--email", "ini@example.test", "--password-stdin"],
                               env, input="admin-pass-10")
     assert cp.returncode == 0, cp.stderr

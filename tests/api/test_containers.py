@@ -408,7 +408,8 @@ def test_hardened_settings_are_visible_in_docker_inspect(cd):
     assert not h.get("Binds") and not h.get("Devices")
     for mode in ("PidMode", "IpcMode", "UTSMode", "UsernsMode", "CgroupnsMode"):
         assert h.get(mode, "") != "host"
-    assert h["NetworkMode"] == "cy-net-" + u["user"]["clientId"]
+    assert list(j["NetworkSettings"]["Networks"]) == ["cy-net-" + u["user"]["clientId"]]
+    assert h["NetworkMode"] not in ("host", "bridge", "default", "none")
     assert all(m["Type"] == "volume" for m in j["Mounts"])
     labels = j["Config"]["Labels"]
     assert labels["clientId"] == u["user"]["clientId"]

@@ -65,8 +65,9 @@ def test_kill_9_during_twenty_creates_leaves_no_orphan_and_no_phantom(start_daem
     for th in threads:
         th.join()
     ins = d.instance_id()
-    # restart on the same data dir: the startup pass reconciles before serving
-    d2 = start_daemon(data_dir=data, env=env)
+    # restart on the same data dir and port (the same daemon, so it owns its unfinished rows):
+    # the startup pass reconciles before serving
+    d2 = start_daemon(data_dir=data, env=env, port=d.port)
     assert d2.instance_id() == ins
     recs, eng = assert_agreement(d2)
     confirmed = {i for i, status in answers if status == 201}
@@ -110,7 +111,7 @@ def test_orphans_of_this_platform_are_removed(start_daemon, tmp_path):
     con = d.db()
     con.execute("DELETE FROM containers")
     con.close()
-    d2 = start_daemon(data_dir=data)
+    d2 = start_daemon(data_dir=data, port=d.port)
     assert docker_inspect(cid) is None
     assert_agreement(d2)
 
@@ -200,3 +201,26 @@ def test_engine_down_then_back_without_restarting_cloudyad(start_daemon):
     assert d.post("/api/containers/before/stop", token=t).status_code == 200
     assert d.request("DELETE", "/api/containers/before", token=t).status_code == 200
     assert docker_inspect(cid) is None
+
+
+def test_another_daemons_unfinished_rows_are_left_alone_until_stale(start_daemon):
+    d = start_daemon(env={"CLOUDYA_RECONCILE_INTERVAL": "1"})
+    u = d.new_user()
+    cid = u["user"]["clientId"]
+    now = int(time.time())
+    con = d.db()
+    try:
+        con.execute("INSERT INTO containers (id, client_id, name, service_type, image, state, memory_mb, cpus, "
+                    "created_at, updated_at, owner) VALUES (?, ?, ?, ?, ?, 'creating', 64, 0.1, ?, ?, ?)",
+                    ("ctrforeign0001", cid, "inflight", "nginx", "cloudya/busybox:test", now, now, "dother0000000"))
+    finally:
+        con.close()
+    passes = lambda: [r for r in records(d) if r[0] == "ctrforeign0001"]  # noqa: E731
+    time.sleep(3)  # several passes
+    assert passes(), "a fresh row of another daemon was rolled back"
+    con = d.db()
+    try:
+        con.execute("UPDATE containers SET updated_at = ? WHERE id = ?", (now - 3600, "ctrforeign0001"))
+    finally:
+        con.close()
+    wait_for(lambda: not passes(), timeout=10, what="the stale row to be taken over")

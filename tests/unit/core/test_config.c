@@ -246,9 +246,10 @@ static void test_database_url_backends(void **state)
 {
     (void)state;
     env("DATABASE_URL", "postgresql://cloudya:pw@db:5432/cloudya");
-    load_fails(NULL, "DATABASE_URL", "not built yet");
-    env("DATABASE_URL", "postgres://cloudya@db/cloudya");
-    load_fails(NULL, "not built yet", NULL);
+    load_ok(NULL);
+    assert_string_equal(cfg.database_url, "postgresql://cloudya:pw@db:5432/cloudya");
+    env("DATABASE_URL", "postgres://cloudya@db/cloudya?sslmode=verify-full");
+    load_ok(NULL);
     env("DATABASE_URL", "mysql://cloudya:pw@db/cloudya");
     load_fails(NULL, "DATABASE_URL", "sqlite://");
     env("DATABASE_URL", "sqlite://");

@@ -1,8 +1,9 @@
 /* The fixture the SQLite store tests share: each test gets a fresh database file in its own
  * temporary directory, removed again afterwards, plus raw access to that file from outside
- * the store. Header-only (static functions) because every test file is an executable of its
- * own. The includer defines _XOPEN_SOURCE 700 (mkdtemp, nftw) before any header, and writes
- * its own setup() around store_fix_setup(); teardown() is the same for all. */
+ * the store (what store_contract.h asks of a backend's fixture). Header-only (static
+ * functions) because every test file is an executable of its own. The includer defines
+ * _XOPEN_SOURCE 700 (mkdtemp, nftw) before any header, and writes its own setup() around
+ * store_fix_setup(); teardown() is the same for all. */
 #ifndef CLOUDYA_TEST_STORE_FIXTURE_H
 #define CLOUDYA_TEST_STORE_FIXTURE_H
 #include <ftw.h>
@@ -64,23 +65,25 @@ static inline int teardown(void **state)
     return 0;
 }
 
+#define STORE_BACKEND_NAME "sqlite"
+
 /* Runs one SQL text directly on the file, outside the store. */
-static inline void raw_exec(const char *path, const char *sql)
+static inline void raw_exec(struct fix *f, const char *sql)
 {
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 }
 
 /* The first column of the first row of sql, read directly from the file; -1 for no row. */
-static inline int64_t raw_count(const char *path, const char *sql)
+static inline int64_t raw_count(struct fix *f, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);

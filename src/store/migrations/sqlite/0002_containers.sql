@@ -20,3 +20,8 @@ CREATE INDEX containers_client_created ON containers (client_id, created_at, id)
 CREATE UNIQUE INDEX containers_docker_id_unique ON containers (docker_id)
     WHERE docker_id IS NOT NULL;
 DROP INDEX containers_docker_id;
+
+-- The daemon that made a row: several daemons may share one database, and a row still
+-- "creating" belongs to a create in flight in its owner; only the owner (after a restart)
+-- or anyone, once the row is long stale, may roll it back.
+ALTER TABLE containers ADD COLUMN owner TEXT NOT NULL DEFAULT '';
