@@ -59,8 +59,7 @@ fuzz: $(FUZZ)/build.ninja
 	@scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
 
 bench: all
-	bench/run_http.sh
-	bench/containers.sh
+	bench/all.sh
 
 install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null

@@ -95,7 +95,7 @@ mkdir -p "$tmp/data"
 detach=""
 command -v setsid >/dev/null && detach=setsid
 env -u DATABASE_URL -u LOG_FORMAT -u DOCKER_SOCKET \
-  PORT="$port" HOST=127.0.0.1 CLOUDYA_DATA_DIR="$tmp/data" JWT_SECRET="$secret" \
+  ${BENCH_DB_URL:+DATABASE_URL=$BENCH_DB_URL} PORT="$port" HOST=127.0.0.1 CLOUDYA_DATA_DIR="$tmp/data" JWT_SECRET="$secret" \
   CLOUDYA_CATALOG="$root/tests/api/catalog.test.yaml" LOG_LEVEL=warn DOCKER_SOCKET="$sock" \
   CLOUDYA_QUOTA_CONTAINERS=300 CLOUDYA_QUOTA_MEMORY_MB=40000 CLOUDYA_QUOTA_CPUS=64 \
   $detach "$bin" 2>"$tmp/cloudyad.log" </dev/null &
@@ -107,10 +107,14 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$ready" ] || { cat "$tmp/cloudyad.log" >&2; die "cloudyad did not answer on $base within 10 s"; }
-instance=$("$py" -c 'import sqlite3, sys
+if [ -n "${BENCH_DB_URL:-}" ]; then
+  instance=$(psql "$BENCH_DB_URL" -qAt -c "SELECT value FROM meta WHERE key = 'instance_id'")
+else
+  instance=$("$py" -c 'import sqlite3, sys
 c = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=10)
 print(c.execute("SELECT value FROM meta WHERE key = ?", ("instance_id",)).fetchone()[0])' \
-  "$tmp/data/cloudya.db")
+    "$tmp/data/cloudya.db")
+fi
 [ -n "$instance" ] || die "no instance_id in the database"
 version=$("$bin" --version 2>/dev/null | head -n1 || echo "cloudyad ?")
 
@@ -319,8 +323,8 @@ engine=$(dcurl "http://docker/version" | sed -n 's/.*"Version":"\([^"]*\)".*/\1/
 kb=$(awk -v b="$list_bytes" 'BEGIN {printf "%.1f", b / 1024}')
 
 section=$(cat <<MD
-<!-- containers:begin -->
-## Containers: \`bench/containers.sh\`
+<!-- containers${BENCH_SUFFIX:-}:begin -->
+## Containers: \`bench/containers.sh\` (${BENCH_BACKEND_NAME:-SQLite})
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - Machine: $(nproc) CPUs, $cpu; $(uname -sr); Docker Engine ${engine:-?} (API $api);
@@ -356,9 +360,9 @@ $(row c1 "-t1 -c1")
 p99 with 16 connections: **$p99_16 ms** (target < 5 ms: $p99_ok).
 The seed's Node implementation needed 2.0 s for this list with a single running container (it
 asked the Engine for stats per container); cloudyad answers from its own records.
-<!-- containers:end -->
+<!-- containers${BENCH_SUFFIX:-}:end -->
 MD
 )
 
 printf '%s\n' "$section" >"$tmp/section.md"
-write_section "$results" containers "$tmp/section.md"
+write_section "$results" "containers${BENCH_SUFFIX:-}" "$tmp/section.md"

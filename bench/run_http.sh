@@ -64,7 +64,7 @@ mkdir -p "$tmp/data"
 detach=""
 command -v setsid >/dev/null && detach=setsid
 env -u DATABASE_URL -u LOG_FORMAT \
-  PORT="$port" HOST=127.0.0.1 CLOUDYA_DATA_DIR="$tmp/data" LOG_LEVEL=warn JWT_SECRET="$secret" \
+  ${BENCH_DB_URL:+DATABASE_URL=$BENCH_DB_URL} PORT="$port" HOST=127.0.0.1 CLOUDYA_DATA_DIR="$tmp/data" LOG_LEVEL=warn JWT_SECRET="$secret" \
   CLOUDYA_LOGIN_MAX_FAILURES_IP=1000 \
   $detach "$bin" 2>"$tmp/cloudyad.log" </dev/null &
 pid=$!
@@ -169,8 +169,8 @@ docker_note="Docker Engine answered: health was $health_status"
 [ "$health_status" = 200 ] || docker_note="health answered $health_status (Docker Engine not reachable), so the /api/health figures count 503s"
 
 section=$(cat <<MD
-<!-- http:begin -->
-## HTTP: \`bench/run_http.sh\`
+<!-- http${BENCH_SUFFIX:-}:begin -->
+## HTTP: \`bench/run_http.sh\` (${BENCH_BACKEND_NAME:-SQLite})
 
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - Machine: $(nproc) CPUs, $cpu; $(uname -sr)
@@ -187,9 +187,9 @@ VmHWM (the kernel's high-water mark): $(mb "$start_hwm_kb") MB after start, $(mb
 
 Comparison: the seed's Node/Express implementation measured 3.1k req/s, p99 83 ms on /api/health and 76 MB idle RSS on these machines.
 Target: >= 30x its throughput (>= 93k req/s) and < 10 MB RSS. This run: **${ratio}x** on /api/health (target $tput_ok), RSS $idle_mb MB idle / $(mb "$peak_kb") MB under load (target $rss_ok).
-<!-- http:end -->
+<!-- http${BENCH_SUFFIX:-}:end -->
 MD
 )
 
 printf '%s\n' "$section" >"$tmp/section.md"
-write_section "$results" http "$tmp/section.md"
+write_section "$results" "http${BENCH_SUFFIX:-}" "$tmp/section.md"
