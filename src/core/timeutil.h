@@ -8,6 +8,7 @@
 
 int64_t time_now(void);     /* wall clock, unix seconds */
 int64_t time_mono_ms(void); /* monotonic milliseconds, for intervals */
+int64_t time_mono_us(void); /* monotonic microseconds, for latencies */
 
 /* Formats t (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ" into out (cap >= TIME_RFC3339_LEN). */
 void time_rfc3339(int64_t t, char *out, size_t cap);

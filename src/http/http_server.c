@@ -59,6 +59,7 @@ struct http_req {
     struct resp_header hdrs[HTTP_MAX_RESP_HEADERS];
     int nhdrs;
     int64_t start_ms;
+    int64_t start_us;
     http_req *next_job;
     http_stream *stream; /* a streamed answer not yet handed to MHD (the server's reference) */
 };
@@ -471,6 +472,7 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *u
     q->method = method;
     q->path = xstrdup(url);
     q->start_ms = time_mono_ms();
+    q->start_us = time_mono_us();
     const char *rid = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
     if (rid != NULL && valid_request_id(rid))
         str_copy(q->id, sizeof(q->id), rid);
@@ -563,6 +565,10 @@ static enum MHD_Result send_response(http_req *q)
     MHD_destroy_response(r);
     if (ret == MHD_YES)
         q->state = ST_QUEUED;
+    if (q->srv->o.observe != NULL)
+        q->srv->o.observe(q->srv->o.app, q->method,
+                          q->match.route != NULL ? q->match.route->pattern : "", q->status,
+                          time_mono_us() - q->start_us);
     if (log_enabled(LOG_INFO))
         log_at(LOG_INFO, "http", 0, "%s %s %d %lldms ip=%s%s", q->method, q->path, q->status,
                (long long)(time_mono_ms() - q->start_ms), q->ip, streamed ? " stream" : "");

@@ -8,6 +8,7 @@
 #include "router.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HTTP_BODY_MAX_DEFAULT (1024 * 1024)
 #define HTTP_REQUEST_ID_MAX 64
@@ -25,6 +26,11 @@ typedef struct http_server_opts {
     unsigned timeout_s;        /* idle connection timeout */
     size_t body_max;           /* larger bodies get 413 */
     void *app;                 /* handed to handlers through http_req_app() */
+    /* Called once per answer as it is queued (any thread): the matched route's pattern
+     * ("" when no route matched), the status and the time since the request arrived. For
+     * the daemon's own metrics; may be NULL. Must be quick and must not block. */
+    void (*observe)(void *app, const char *method, const char *route, int status,
+                    int64_t usec);
 } http_server_opts;
 
 /* Binds and starts serving r. Returns 0, or a negative errno with a sentence in err. */
