@@ -6,6 +6,7 @@
 #include "api.h"
 #include "app.h"
 #include "audit.h"
+#include "api_common.h"
 #include "authn.h"
 #include "containers.h"
 #include "json.h"
@@ -26,14 +27,14 @@
 
 static atomic_int followers; /* log streams being followed right now */
 
-static void actor_of(const caller *c, container_actor *a)
+void api_actor_of(const caller *c, container_actor *a)
 {
     a->user_id = c->user.id;
     a->client_id = c->user.client_id;
     a->admin = strcmp(c->user.role, "admin") == 0;
 }
 
-static void answer_err(http_req *q, const plat_err *e)
+void api_answer_err(http_req *q, const plat_err *e)
 {
     if (e->status == 503)
         http_resp_header(q, "Retry-After", "2");
@@ -126,7 +127,7 @@ void api_containers_list(http_req *q)
     if (api_authenticate(q, &c) != 0)
         return;
     container_actor actor;
-    actor_of(&c, &actor);
+    api_actor_of(&c, &actor);
     const char *tenant = actor.client_id;
     if (actor.admin) {
         const char *f = http_req_query(q, "clientId");
@@ -142,6 +143,19 @@ void api_containers_list(http_req *q)
     if (rc != 0) {
         db_unavailable(q, rc);
         return;
+    }
+    const char *stats = http_req_query(q, "stats");
+    if (stats != NULL && strcmp(stats, "0") != 0 && strcmp(stats, "false") != 0) {
+        /* The cached rows plus each one's latest sample (which changes every second). */
+        json_t *rows = json_loadb(body, len, 0, NULL);
+        free(body);
+        if (rows == NULL) {
+            http_error(q, 500, "internal", "the container list could not be read back");
+            return;
+        }
+        api_stats_attach(rows);
+        body = json_dump_response(rows, &len);
+        json_decref(rows);
     }
     http_respond(q, 200, "application/json; charset=utf-8", body, len);
 }
@@ -162,18 +176,18 @@ void api_containers_create(http_req *q)
         return;
     }
     container_actor actor;
-    actor_of(&c, &actor);
+    api_actor_of(&c, &actor);
     container_create_req r;
     plat_err e;
     store_container ct;
     char password[CONTAINER_PASSWORD_LEN + 1] = "";
     if (containers_parse_create(j, &r, &e) != 0) {
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         goto out;
     }
     if (containers_create(a, &actor, &r, &ct, password, &e) != 0) {
         api_audit(q, c.user.id, c.user.client_id, "container.create", r.name, "failure", e.code);
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         goto out;
     }
     api_audit(q, c.user.id, c.user.client_id, "container.create", ct.name, "success",
@@ -195,16 +209,16 @@ out:
 }
 
 /* Authenticates and resolves :id; answers the error itself when it returns non-zero. */
-static int target(http_req *q, caller *c, store_container *ct)
+int api_container_target(http_req *q, caller *c, store_container *ct)
 {
     app *a = http_req_app(q);
     if (api_authenticate(q, c) != 0)
         return -EACCES;
     container_actor actor;
-    actor_of(c, &actor);
+    api_actor_of(c, &actor);
     plat_err e;
     if (containers_resolve(a, &actor, http_req_param(q, "id"), ct, &e) != 0) {
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         return -ENOENT;
     }
     return 0;
@@ -216,7 +230,7 @@ void api_containers_get(http_req *q)
     app *a = http_req_app(q);
     caller c;
     store_container ct;
-    if (target(q, &c, &ct) != 0)
+    if (api_container_target(q, &c, &ct) != 0)
         return;
     http_json(q, 200, containers_json(a, &ct, 1));
 }
@@ -226,12 +240,12 @@ static void act(http_req *q, enum container_action what, const char *action)
     app *a = http_req_app(q);
     caller c;
     store_container ct;
-    if (target(q, &c, &ct) != 0)
+    if (api_container_target(q, &c, &ct) != 0)
         return;
     plat_err e;
     if (containers_act(a, &ct, what, &e) != 0) {
         api_audit(q, c.user.id, ct.client_id, action, ct.name, "failure", e.code);
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         return;
     }
     api_audit(q, c.user.id, ct.client_id, action, ct.name, "success", ct.docker_id);
@@ -259,12 +273,12 @@ void api_containers_delete(http_req *q)
     app *a = http_req_app(q);
     caller c;
     store_container ct;
-    if (target(q, &c, &ct) != 0)
+    if (api_container_target(q, &c, &ct) != 0)
         return;
     plat_err e;
     if (containers_delete(a, &ct, &e) != 0) {
         api_audit(q, c.user.id, ct.client_id, "container.delete", ct.name, "failure", e.code);
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         return;
     }
     api_audit(q, c.user.id, ct.client_id, "container.delete", ct.name, "success",
@@ -350,21 +364,21 @@ void api_containers_logs(http_req *q)
     app *a = http_req_app(q);
     caller c;
     store_container ct;
-    if (target(q, &c, &ct) != 0)
+    if (api_container_target(q, &c, &ct) != 0)
         return;
     container_logs_req r;
     plat_err e;
     if (containers_parse_logs(http_req_query(q, "tail"), http_req_query(q, "since"),
                               http_req_query(q, "timestamps"), http_req_query(q, "follow"), &r,
                               &e) != 0) {
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         return;
     }
     if (!r.follow) {
         struct collect k = {json_array(), 0};
         if (containers_logs(a, &ct, &r, collect_line, NULL, &k, &e) != 0) {
             json_decref(k.lines);
-            answer_err(q, &e);
+            api_answer_err(q, &e);
             return;
         }
         http_json(q, 200, json_pack("{s:s, s:o}", "containerId", ct.docker_id, "lines", k.lines));
@@ -379,7 +393,7 @@ void api_containers_logs(http_req *q)
     json_decref(j);
     if (rc != 0) {
         containers_engine_err(&e, rc, "cannot read the logs", rc == -ENOENT ? "no such container" : err);
-        answer_err(q, &e);
+        api_answer_err(q, &e);
         return;
     }
     struct follow *f = xcalloc(1, sizeof(*f));

@@ -4,6 +4,7 @@
 #include "api.h"
 #include "app.h"
 #include "probe.h"
+#include "sampler.h"
 #include "response.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -21,12 +22,14 @@ void api_health(http_req *q)
     const char *status = !db_ok ? "unhealthy" : docker_ok ? "healthy" : "degraded";
     char ts[TIME_RFC3339_LEN];
     time_rfc3339(time_now(), ts, sizeof(ts));
-    char *body = xmalloc(256);
-    int n = snprintf(body, 256,
+    sampler_info si;
+    sampler_info_get(&si);
+    char *body = xmalloc(320);
+    int n = snprintf(body, 320,
                      "{\"status\":\"%s\",\"timestamp\":\"%s\",\"services\":{\"database\":\"%s\","
-                     "\"docker\":\"%s\"},\"version\":\"%s\"}",
+                     "\"docker\":\"%s\",\"stats\":\"%s\"},\"version\":\"%s\"}",
                      status, ts, db_ok ? "connected" : "error",
-                     docker_ok ? "available" : "unavailable", APP_VERSION);
+                     docker_ok ? "available" : "unavailable", si.source, APP_VERSION);
     http_respond(q, db_ok && docker_ok ? 200 : 503, "application/json; charset=utf-8", body,
                  (size_t)n);
 }

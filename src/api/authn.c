@@ -17,8 +17,48 @@ static int unauthenticated(http_req *q, const char *why)
     return -EPERM;
 }
 
-/* Every failure below answers the same way, except database trouble, which is not the
+/* Every refusal gets the same kind of answer, except database trouble, which is not the
  * caller's fault and must not look like a bad token. */
+int api_token_check(app *a, const char *tok, size_t len, caller *c, const char **why)
+{
+    *why = "the token is invalid";
+    if (len == 0)
+        return -EPERM;
+    int rc = jwt_verify(a->jwt_key, a->jwt_key_len, tok, len, time_now(), &c->claims);
+    if (rc != 0) {
+        log_debug("token refused: %s", jwt_strerror(rc));
+        if (rc == -ETIME)
+            *why = "the token has expired; log in again";
+        return -EPERM;
+    }
+    /* Claims longer than any id we issue cannot name an account. */
+    if (strlen(c->claims.sub) >= STORE_ID_MAX || strlen(c->claims.client_id) >= STORE_ID_MAX)
+        return -EPERM;
+    rc = store_session_user(a->st, c->claims.sub, c->claims.jti, &c->user);
+    if (rc == -EKEYREVOKED) {
+        *why = "the token has been revoked; log in again";
+        return -EPERM;
+    }
+    if (rc == -ENOENT) {
+        *why = "the token's account no longer exists";
+        return -EPERM;
+    }
+    if (rc != 0) {
+        log_warnx("authentication failed on a database error (%d)", rc);
+        *why = "the database is unavailable; try again";
+        return rc == -EPERM ? -EIO : rc;
+    }
+    if (c->user.disabled) {
+        *why = "the token's account is disabled";
+        return -EPERM;
+    }
+    if (strcmp(c->user.client_id, c->claims.client_id) != 0) {
+        *why = "the token does not match its account; log in again";
+        return -EPERM;
+    }
+    return 0;
+}
+
 int api_authenticate(http_req *q, caller *c)
 {
     app *a = http_req_app(q);
@@ -33,30 +73,12 @@ int api_authenticate(http_req *q, caller *c)
     size_t len = strlen(tok);
     if (len == 0)
         return unauthenticated(q, "the Authorization header must be: Bearer <token>");
-    int rc = jwt_verify(a->jwt_key, a->jwt_key_len, tok, len, time_now(), &c->claims);
-    if (rc != 0) {
-        log_debug("token refused: %s", jwt_strerror(rc));
-        return unauthenticated(q, rc == -ETIME ? "the token has expired; log in again"
-                                               : "the token is invalid");
-    }
-    /* Claims longer than any id we issue cannot name an account. */
-    if (strlen(c->claims.sub) >= STORE_ID_MAX || strlen(c->claims.client_id) >= STORE_ID_MAX)
-        return unauthenticated(q, "the token is invalid");
-    rc = store_session_user(a->st, c->claims.sub, c->claims.jti, &c->user);
-    if (rc == -EKEYREVOKED)
-        return unauthenticated(q, "the token has been revoked; log in again");
-    if (rc == -ENOENT)
-        return unauthenticated(q, "the token's account no longer exists");
+    const char *why;
+    int rc = api_token_check(a, tok, len, c, &why);
+    if (rc == -EPERM)
+        return unauthenticated(q, why);
     if (rc != 0)
-        goto dberr;
-    if (c->user.disabled)
-        return unauthenticated(q, "the token's account is disabled");
-    if (strcmp(c->user.client_id, c->claims.client_id) != 0)
-        return unauthenticated(q, "the token does not match its account; log in again");
-    return 0;
-dberr:
-    log_warnx("authentication failed on a database error (%d)", rc);
-    http_error(q, 503, "database_unavailable", "the database is unavailable; try again");
+        http_error(q, 503, "database_unavailable", "%s", why);
     return rc;
 }
 

@@ -13,6 +13,12 @@ typedef struct caller {
     jwt_claims claims;
 } caller;
 
+/* Checks a token (len bytes) as every request does: signature, expiry, revocation, the
+ * account existing, enabled and still in the token's tenant. Returns 0 with c filled;
+ * -EPERM with *why saying why it is refused; another negative errno (with *why) when the
+ * database fails. For callers that get the token outside a header (the live channel). */
+int api_token_check(app *a, const char *tok, size_t len, caller *c, const char **why);
+
 /* Authenticates q's bearer token. Returns 0 with c filled; otherwise has answered
  * 401 (or 503 when the database fails) and returns a negative errno. */
 int api_authenticate(http_req *q, caller *c);

@@ -18,7 +18,14 @@ static const route table[] = {
     {"POST", "/api/containers/:id/stop", api_containers_stop, ROUTE_SLOW},
     {"POST", "/api/containers/:id/restart", api_containers_restart, ROUTE_SLOW},
     {"GET", "/api/containers/:id/logs", api_containers_logs, ROUTE_SLOW},
+    {"GET", "/api/containers/:id/stats", api_containers_stats, 0},
+    {"GET", "/api/containers/:id/stats/history", api_containers_stats_history, 0},
+    {"GET", "/api/stats/history", api_tenant_stats_history, 0},
     {"GET", "/api/admin/containers/unrecorded", api_admin_unrecorded, 0},
+    {"GET", "/api/admin/stats", api_admin_stats, 0},
+    {"GET", "/api/ws", api_ws, 0},
+    {"POST", "/api/ws/ticket", api_ws_ticket, 0},
+    {"GET", "/metrics", api_metrics, 0},
 };
 
 int api_routes(router *r)

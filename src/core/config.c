@@ -60,6 +60,9 @@ static const struct key keys[] = {
     I("CLOUDYA_PIDS_LIMIT", pids_limit, 16, 65536),
     I("CLOUDYA_STOP_TIMEOUT", stop_timeout, 0, 600),
     I("CLOUDYA_NETWORK_BASE", network_base, 0, 255),
+    S("CLOUDYA_STATS_SOURCE", stats_source),
+    S("CLOUDYA_METRICS_TOKEN", metrics_token),
+    S("CLOUDYA_WS_ORIGINS", ws_origins),
 };
 
 static void defaults(config *c)
@@ -92,6 +95,7 @@ static void defaults(config *c)
     c->pids_limit = 256;
     c->stop_timeout = 10;
     c->network_base = 213;
+    str_copy(c->stats_source, sizeof(c->stats_source), "auto");
 }
 
 /* Table-driven assignment so the environment, the INI file and -n share one parser. */
@@ -237,6 +241,16 @@ static int validate(config *c, char *err, size_t errlen)
     if (log_level_valid(c->log_level) != 0) {
         snprintf(err, errlen, "LOG_LEVEL must be debug, info, warn or error (got \"%s\")",
                  c->log_level);
+        return -EINVAL;
+    }
+    if (strcmp(c->stats_source, "auto") != 0 && strcmp(c->stats_source, "cgroup") != 0 &&
+        strcmp(c->stats_source, "engine") != 0) {
+        snprintf(err, errlen, "CLOUDYA_STATS_SOURCE must be auto, cgroup or engine (got \"%s\")",
+                 c->stats_source);
+        return -EINVAL;
+    }
+    if (c->metrics_token[0] != '\0' && strlen(c->metrics_token) < 16) {
+        snprintf(err, errlen, "CLOUDYA_METRICS_TOKEN is too short (at least 16 characters)");
         return -EINVAL;
     }
     if (strcasecmp(c->log_format, "logfmt") != 0 && strcasecmp(c->log_format, "json") != 0) {

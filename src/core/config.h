@@ -43,6 +43,9 @@ typedef struct config {
     int pids_limit;            /* processes per container */
     int stop_timeout;          /* seconds between SIGTERM and SIGKILL on stop */
     int network_base;          /* tenant networks are /24s of 10.<network_base>.0.0/16 */
+    char stats_source[16];     /* auto | cgroup | engine: where container stats come from */
+    char metrics_token[CONFIG_SECRET_MAX + 1]; /* bearer token for /metrics; "" = loopback only */
+    char ws_origins[1024];     /* extra allowed Origins for /api/ws, comma-separated */
 } config;
 
 /* Fills c with the defaults, then ini_path (when not NULL), then the environment, then

@@ -118,6 +118,9 @@ static int serve(app *a)
     /* Records and Engine agree before the first request is served. */
     if (reconcile_start(a) != 0)
         fatalx("cannot start the reconciler");
+    /* Stats sampler, Engine events and the live channel's housekeeping. */
+    if (api_live_start(a) != 0)
+        fatalx("cannot start the stats sampler and live channel");
 
     static router r;
     if (api_routes(&r) != 0)
@@ -132,6 +135,7 @@ static int serve(app *a)
         .timeout_s = (unsigned)a->cfg.connection_timeout,
         .body_max = HTTP_BODY_MAX_DEFAULT,
         .app = a,
+        .observe = api_metrics_observe,
     };
     http_server *srv = NULL;
     if (http_server_start(&o, &r, &srv, err, sizeof(err)) != 0) {
@@ -152,6 +156,7 @@ static int serve(app *a)
     api_containers_shutdown(3000);
     status = 0;
 out_probe:
+    api_live_stop();
     reconcile_stop();
     probe_stop();
     docker_free(a->engine);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,13 @@ static CURL *easy(docker *d, const char *url, long timeout_ms)
 }
 
 /* One request with an optional JSON body; the raw answer lands in s. */
+static atomic_ullong engine_errors;
+
+uint64_t docker_error_count(void)
+{
+    return atomic_load(&engine_errors);
+}
+
 static int perform(docker *d, const char *method, const char *url, const char *body,
                    long timeout_ms, struct sink *s, long *status, char *err, size_t errlen)
 {
@@ -163,6 +171,8 @@ static int perform(docker *d, const char *method, const char *url, const char *b
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
+    if (s->overflow || rc != CURLE_OK || *status >= 500)
+        atomic_fetch_add(&engine_errors, 1);
     if (s->overflow) {
         str_fmt(err, errlen, "the Engine's answer is larger than %zu bytes", s->max);
         return -EPROTO;

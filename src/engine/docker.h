@@ -15,6 +15,7 @@
 #define CLOUDYA_DOCKER_H
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DOCKER_API_MAX "1.41"     /* the version we speak; older Engines get theirs */
 #define DOCKER_ERR_MAX 256
@@ -87,6 +88,10 @@ typedef int (*docker_stop_fn)(void *ctx);
  * -ETIMEDOUT). An HTTP error status is mapped as for docker_call. */
 int docker_stream(docker *d, const char *path, long timeout_ms, docker_chunk_fn fn,
                   docker_stop_fn stop, void *ctx, char *err, size_t errlen);
+
+/* Calls that failed on the Engine's side (unreachable, timed out, a 5xx, an answer too
+ * large) since start, for /metrics. */
+uint64_t docker_error_count(void);
 
 /* Escapes s for a query string; the result is malloc'ed. */
 char *docker_escape(const char *s);

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "http_server.h"
 
+#include "http_internal.h"
 #include "log.h"
 #include "response.h"
 #include "str.h"
@@ -30,6 +31,8 @@
 #define STREAM_BLOCK (16 * 1024)
 #define STREAM_BUF_MIN 4096
 #define STREAM_BUF_KEEP (64 * 1024) /* a drained buffer larger than this is freed */
+/* At shutdown WebSockets have at most this long to answer their close frames. */
+#define WS_STOP_GRACE_MS 1000
 
 enum req_state { ST_READING, ST_DEFERRED, ST_DONE, ST_QUEUED };
 
@@ -62,6 +65,9 @@ struct http_req {
     int64_t start_us;
     http_req *next_job;
     http_stream *stream; /* a streamed answer not yet handed to MHD (the server's reference) */
+    const char *version; /* MHD's, valid for the request */
+    ws_conn *ws;         /* a WebSocket answer not yet upgraded (the request's reference) */
+    int upgraded;        /* handed to the WebSocket hub: no longer counted in flight */
 };
 
 /* A streamed response. Two references: the server's (held by the request until
@@ -111,6 +117,7 @@ struct http_server {
     atomic_int inflight;
     http_stream *streams;   /* open streamed responses (handed to MHD), under mu */
     int streams_closing;    /* shutdown began: streams end as soon as they are created */
+    ws_hub *ws;             /* WebSockets (websocket.c) */
 };
 
 /* --- request accessors ------------------------------------------------------------- */
@@ -172,6 +179,23 @@ void *http_req_user(const http_req *q)
     return q->user;
 }
 
+const char *http_req_version(const http_req *q)
+{
+    return q->version != NULL ? q->version : "";
+}
+
+ws_hub *http_req_ws_hub(const http_req *q)
+{
+    return q->srv->ws;
+}
+
+/* The 101 itself goes out from send_response; an earlier WebSocket answer is cancelled. */
+void http_req_set_upgrade(http_req *q, ws_conn *c)
+{
+    http_respond(q, 101, NULL, NULL, 0);
+    q->ws = c;
+}
+
 /* Extra headers are copied because handlers often build them on the stack. */
 void http_resp_header(http_req *q, const char *name, const char *value)
 {
@@ -192,6 +216,10 @@ void http_respond(http_req *q, int status, const char *content_type, char *body,
     if (q->stream != NULL) { /* replaces a stream: its producer sees the client gone */
         stream_release_server(q->stream);
         q->stream = NULL;
+    }
+    if (q->ws != NULL) { /* replaces a WebSocket answer: its on_close runs now */
+        ws_conn_cancel(q->ws);
+        q->ws = NULL;
     }
     free(q->resp_body);
     q->status = status;
@@ -464,12 +492,13 @@ static void request_id_new(char *out, size_t cap)
 }
 
 static http_req *req_new(http_server *s, struct MHD_Connection *c, const char *url,
-                         const char *method)
+                         const char *method, const char *version)
 {
     http_req *q = xcalloc(1, sizeof(*q));
     q->srv = s;
     q->conn = c;
     q->method = method;
+    q->version = version;
     q->path = xstrdup(url);
     q->start_ms = time_mono_ms();
     q->start_us = time_mono_us();
@@ -497,6 +526,8 @@ static void req_free(http_req *q)
 {
     if (q->stream != NULL) /* never handed to MHD: the client went away before */
         stream_release_server(q->stream);
+    if (q->ws != NULL) /* never upgraded: the client went away before */
+        ws_conn_cancel(q->ws);
     free(q->path);
     free(q->body);
     free(q->resp_body);
@@ -538,6 +569,27 @@ static struct MHD_Response *stream_response(http_req *q)
     return r;
 }
 
+/* MHD has sent the 101 and hands the socket over (on the connection's event thread). The
+ * request stays with MHD until the hub closes urh, but it is no longer in flight: a
+ * WebSocket must not hold up the drain at shutdown. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
+                       const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                       struct MHD_UpgradeResponseHandle *urh)
+{
+    http_server *s = cls;
+    http_req *q = con_cls;
+    (void)conn;
+    ws_conn *c = q != NULL ? q->ws : NULL;
+    if (c == NULL) { /* cannot happen: only WebSocket answers are upgrade responses */
+        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+        return;
+    }
+    q->ws = NULL;
+    q->upgraded = 1;
+    atomic_fetch_sub(&s->inflight, 1);
+    ws_conn_adopt(s->ws, c, sock, extra_in, extra_in_size, urh);
+}
+
 /* Turns the recorded answer into an MHD response and queues it. */
 static enum MHD_Result send_response(http_req *q)
 {
@@ -547,7 +599,11 @@ static enum MHD_Result send_response(http_req *q)
         log_error("no response from the handler of %s %s", q->method, q->path);
         http_error(q, 500, "internal", "the server failed to produce a response");
     }
-    if (streamed) {
+    if (q->ws != NULL) {
+        r = MHD_create_response_for_upgrade(on_upgrade, q->srv);
+        if (r != NULL)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+    } else if (streamed) {
         r = stream_response(q);
     } else {
         r = MHD_create_response_from_buffer_with_free_callback(q->resp_len, q->resp_body,
@@ -641,9 +697,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     http_server *s = cls;
     http_req *q = *con_cls;
-    (void)version;
     if (q == NULL) {
-        q = req_new(s, c, url, method);
+        q = req_new(s, c, url, method, version);
         *con_cls = q;
         atomic_fetch_add(&s->inflight, 1);
         log_set_request_id(q->id);
@@ -710,8 +765,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (q == NULL)
         return;
     *con_cls = NULL;
+    int upgraded = q->upgraded;
     req_free(q);
-    atomic_fetch_sub(&s->inflight, 1);
+    if (!upgraded)
+        atomic_fetch_sub(&s->inflight, 1);
     log_set_request_id(NULL);
 }
 
@@ -791,6 +848,7 @@ int http_server_start(const http_server_opts *o, const router *r, http_server **
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->inflight, 0);
+    s->ws = ws_hub_new();
     s->nworkers = o->workers ? o->workers : 1;
     s->workers = xcalloc(s->nworkers, sizeof(pthread_t));
     for (unsigned i = 0; i < s->nworkers; i++) {
@@ -802,7 +860,7 @@ int http_server_start(const http_server_opts *o, const router *r, http_server **
         }
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+                     MHD_ALLOW_UPGRADE | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (v6)
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(
@@ -828,7 +886,9 @@ int http_server_start(const http_server_opts *o, const router *r, http_server **
 /* Quiesce, drain, then stop: requests in flight get their answers before we close. Open
  * streams would never finish on their own, so they are ended first (their producers see
  * them closed) and drain like any other answer. Every stream is resumed before
- * MHD_stop_daemon, which must not find a suspended connection. */
+ * MHD_stop_daemon, which must not find a suspended connection. WebSockets get their close
+ * frames at once and close alongside the drain (they are not in flight); every one has
+ * closed and handed its socket back before MHD_stop_daemon. */
 int http_server_shutdown(http_server *s, int timeout_ms)
 {
     if (s == NULL)
@@ -838,6 +898,7 @@ int http_server_shutdown(http_server *s, int timeout_ms)
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
     }
+    ws_hub_stop_begin(s->ws, timeout_ms < WS_STOP_GRACE_MS ? timeout_ms : WS_STOP_GRACE_MS);
     pthread_mutex_lock(&s->mu);
     s->streams_closing = 1;
     streams_close_all(s);
@@ -846,6 +907,7 @@ int http_server_shutdown(http_server *s, int timeout_ms)
     while (atomic_load(&s->inflight) > 0 && time_mono_ms() < deadline)
         usleep(10 * 1000);
     int left = atomic_load(&s->inflight);
+    ws_hub_stop_wait(s->ws);
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     pthread_cond_broadcast(&s->cv);
@@ -854,6 +916,7 @@ int http_server_shutdown(http_server *s, int timeout_ms)
         pthread_join(s->workers[i], NULL);
     if (s->d != NULL)
         MHD_stop_daemon(s->d);
+    ws_hub_free(s->ws);
     free(s->workers);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);

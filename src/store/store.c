@@ -119,6 +119,22 @@ out:
     return ret;
 }
 
+static atomic_ullong failures;
+
+/* Counts the database's own failures (not the caller's: not found, taken, over quota...). */
+static int counted(int rc)
+{
+    if (rc == -EIO || rc == -EBUSY || rc == -ETIMEDOUT || rc == -ECONNRESET ||
+        rc == -ECONNREFUSED || rc == -ENOTCONN)
+        atomic_fetch_add(&failures, 1);
+    return rc;
+}
+
+uint64_t store_error_count(void)
+{
+    return atomic_load(&failures);
+}
+
 /* NULL is accepted so that cleanup paths need no check. */
 void store_close(store *s)
 {
@@ -131,7 +147,7 @@ void store_close(store *s)
 int store_ping(store *s)
 {
     if (!s) return -EINVAL;
-    return s->ops->ping(s->impl);
+    return counted(s->ops->ping(s->impl));
 }
 
 /* "" for NULL, so that it can always be printed. */
@@ -144,7 +160,7 @@ const char *store_backend(const store *s)
 int store_schema_version(store *s)
 {
     if (!s) return -EINVAL;
-    return s->ops->schema_version(s->impl);
+    return counted(s->ops->schema_version(s->impl));
 }
 
 /* Checks both structs completely before the backend runs its transaction, so that a bad
@@ -168,14 +184,14 @@ int store_client_user_create(store *s, store_client *c, store_user *u)
         return -EINVAL;
     ascii_lower(u->email);
     u->disabled = u->disabled ? 1 : 0;
-    return s->ops->client_user_create(s->impl, c, u);
+    return counted(s->ops->client_user_create(s->impl, c, u));
 }
 
 /* Looks a user up by primary key; -ENOENT when there is none. */
 int store_user_get(store *s, const char *id, store_user *out)
 {
     if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->user_get(s->impl, id, out);
+    return counted(s->ops->user_get(s->impl, id, out));
 }
 
 /* One statement for the user and the revocation of its token, so that each authenticated
@@ -184,7 +200,7 @@ int store_session_user(store *s, const char *user_id, const char *jti, store_use
 {
     if (!s || !out || !str_ok(user_id, STORE_ID_MAX, 0) || !str_ok(jti, STORE_ID_MAX * 2, 0))
         return -EINVAL;
-    return s->ops->session_user(s->impl, user_id, jti, out);
+    return counted(s->ops->session_user(s->impl, user_id, jti, out));
 }
 
 /* The login path: email is lowercased (ASCII) before the lookup, as it was when stored. */
@@ -194,56 +210,62 @@ int store_user_get_by_email(store *s, const char *email, store_user *out)
     if (!s || !out || !str_ok(email, sizeof lc, 0)) return -EINVAL;
     memcpy(lc, email, strlen(email) + 1);
     ascii_lower(lc);
-    return s->ops->user_get_by_email(s->impl, lc, out);
+    return counted(s->ops->user_get_by_email(s->impl, lc, out));
 }
 
 /* Counts every user whose role is "admin", disabled ones included. */
 int store_user_count_admins(store *s, int64_t *n)
 {
     if (!s || !n) return -EINVAL;
-    return s->ops->user_count_admins(s->impl, n);
+    return counted(s->ops->user_count_admins(s->impl, n));
+}
+
+int store_client_count(store *s, int64_t *n)
+{
+    if (!s || !n) return -EINVAL;
+    return counted(s->ops->client_count(s->impl, n));
 }
 
 /* Any non-zero disabled is stored as 1. -ENOENT when no such user exists. */
 int store_user_set_disabled(store *s, const char *id, int disabled)
 {
     if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->user_set_disabled(s->impl, id, disabled ? 1 : 0);
+    return counted(s->ops->user_set_disabled(s->impl, id, disabled ? 1 : 0));
 }
 
 /* Deletes one user row; -ENOENT when no such user exists. The client stays. */
 int store_user_delete(store *s, const char *id)
 {
     if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->user_delete(s->impl, id);
+    return counted(s->ops->user_delete(s->impl, id));
 }
 
 /* Looks a client (tenant) up by primary key; -ENOENT when there is none. */
 int store_client_get(store *s, const char *id, store_client *out)
 {
     if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->client_get(s->impl, id, out);
+    return counted(s->ops->client_get(s->impl, id, out));
 }
 
 /* Revoking the same jti twice is not an error (a double logout): the later expiry wins. */
 int store_token_revoke(store *s, const char *jti, int64_t expires_at)
 {
     if (!s || !str_ok(jti, JTI_MAX, 0)) return -EINVAL;
-    return s->ops->token_revoke(s->impl, jti, expires_at);
+    return counted(s->ops->token_revoke(s->impl, jti, expires_at));
 }
 
 /* Asked on every authenticated request, after the signature has been verified. */
 int store_token_is_revoked(store *s, const char *jti)
 {
     if (!s || !str_ok(jti, JTI_MAX, 0)) return -EINVAL;
-    return s->ops->token_is_revoked(s->impl, jti);
+    return counted(s->ops->token_is_revoked(s->impl, jti));
 }
 
 /* Run periodically so that the revocation table holds only tokens that could still verify. */
 int store_token_purge_expired(store *s, int64_t now)
 {
     if (!s) return -EINVAL;
-    return s->ops->token_purge_expired(s->impl, now);
+    return counted(s->ops->token_purge_expired(s->impl, now));
 }
 
 /* Every text field must be NUL-terminated inside its buffer and action must not be empty. */
@@ -254,7 +276,7 @@ int store_audit_add(store *s, const store_audit *a)
         !FIELD_OK(a->target, 1) || !FIELD_OK(a->ip, 1) || !FIELD_OK(a->result, 1) ||
         !FIELD_OK(a->detail, 1))
         return -EINVAL;
-    return s->ops->audit_add(s->impl, a);
+    return counted(s->ops->audit_add(s->impl, a));
 }
 
 /* NULL filters mean the same as "": no filter. A limit outside 1..1000 is -EINVAL. When no
@@ -269,7 +291,7 @@ int store_audit_list(store *s, const char *client_id, const char *action, int li
     if (!action) action = "";
     if (!str_ok(client_id, STORE_ID_MAX, 1) || !str_ok(action, AUDIT_ACTION_SIZE, 1))
         return -EINVAL;
-    return s->ops->audit_list(s->impl, client_id, action, limit, out, n);
+    return counted(s->ops->audit_list(s->impl, client_id, action, limit, out, n));
 }
 
 /* --- containers ----------------------------------------------------------------------- */
@@ -352,7 +374,7 @@ int store_container_reserve(store *s, store_container *c, enum store_quota_hit *
 int store_container_get(store *s, const char *id, store_container *out)
 {
     if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return s->ops->container_get(s->impl, id, out);
+    return counted(s->ops->container_get(s->impl, id, out));
 }
 
 /* NULL tenants are -EINVAL rather than "every tenant": a forgotten argument must never widen
@@ -363,7 +385,7 @@ int store_container_find(store *s, const char *client_id, const char *name_clien
     if (!s || !out || !str_ok(client_id, STORE_ID_MAX, 1) ||
         !str_ok(name_client_id, STORE_ID_MAX, 1) || !str_ok(ref, STORE_DOCKER_ID_MAX, 0))
         return -EINVAL;
-    return s->ops->container_find(s->impl, client_id, name_client_id, ref, out);
+    return counted(s->ops->container_find(s->impl, client_id, name_client_id, ref, out));
 }
 
 /* client_id NULL is -EINVAL (as in store_container_find); state NULL means "". A state that
@@ -377,7 +399,7 @@ int store_container_list(store *s, const char *client_id, const char *state,
     if (!s || !out || !n || !str_ok(client_id, STORE_ID_MAX, 1)) return -EINVAL;
     if (!state) state = "";
     if (state[0] && !state_ok(state)) return -EINVAL;
-    return s->ops->container_list(s->impl, client_id, state, out, n);
+    return counted(s->ops->container_list(s->impl, client_id, state, out, n));
 }
 
 /* docker_id must be "" or 64 lowercase hex digits, state a known state, host_port 0..65535,
@@ -444,5 +466,5 @@ int store_instance_id(store *s, char out[STORE_ID_MAX])
 {
     if (out) out[0] = '\0';
     if (!s || !out) return -EINVAL;
-    return s->ops->instance_id(s->impl, out);
+    return counted(s->ops->instance_id(s->impl, out));
 }

@@ -83,6 +83,8 @@ int store_user_get(store *s, const char *id, store_user *out);
 int store_session_user(store *s, const char *user_id, const char *jti, store_user *out);
 int store_user_get_by_email(store *s, const char *email, store_user *out);
 int store_user_count_admins(store *s, int64_t *n);
+/* Every client (tenant), for the admin stats. */
+int store_client_count(store *s, int64_t *n);
 int store_user_set_disabled(store *s, const char *id, int disabled);
 int store_user_delete(store *s, const char *id); /* revokes nothing itself */
 
@@ -186,6 +188,10 @@ int store_container_usage(store *s, const char *client_id, int *count, int *runn
  * if the connection breaks (make it idempotent). Returns fn's value, or a negative errno
  * when the lock cannot be taken. */
 int store_exclusive(store *s, const char *key, int (*fn)(void *ctx), void *ctx);
+
+/* Calls that failed on the database's side (I/O, busy, connection lost) since start, in this
+ * process, for /metrics. */
+uint64_t store_error_count(void);
 
 /* A number that changes after every container write made through s (reserve, update,
  * set_state, delete): callers cache what they derive from container rows under it. */

@@ -28,6 +28,7 @@ struct store_ops {
     int (*session_user)(void *impl, const char *user_id, const char *jti, store_user *out);
     int (*user_get_by_email)(void *impl, const char *email, store_user *out);
     int (*user_count_admins)(void *impl, int64_t *n);
+    int (*client_count)(void *impl, int64_t *n);
     int (*user_set_disabled)(void *impl, const char *id, int disabled);
     int (*user_delete)(void *impl, const char *id);
     int (*client_get)(void *impl, const char *id, store_client *out);

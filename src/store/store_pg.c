@@ -55,7 +55,7 @@
 
 enum {
     S_PING, S_VERSION, S_RECORD_VERSION, S_CLIENT_INSERT, S_CLIENT_GET, S_USER_INSERT,
-    S_USER_GET, S_SESSION_USER, S_USER_BY_EMAIL, S_COUNT_ADMINS, S_SET_DISABLED, S_USER_DELETE,
+    S_USER_GET, S_SESSION_USER, S_USER_BY_EMAIL, S_COUNT_ADMINS, S_CLIENT_COUNT, S_SET_DISABLED, S_USER_DELETE,
     S_TOKEN_REVOKE, S_TOKEN_IS_REVOKED, S_TOKEN_PURGE, S_AUDIT_ADD, S_AUDIT_LIST,
     S_AUDIT_LIST_CLIENT, S_AUDIT_LIST_ACTION, S_AUDIT_LIST_BOTH, S_COUNT
 };
@@ -79,6 +79,7 @@ static const struct pg_sql sql[S_COUNT] = {
                       "WHERE jti = $2)::int FROM users WHERE id = $1"),
     Q(S_USER_BY_EMAIL, "SELECT " USER_COLS " FROM users WHERE email = $1"),
     Q(S_COUNT_ADMINS, "SELECT count(*) FROM users WHERE role = 'admin'"),
+    Q(S_CLIENT_COUNT, "SELECT count(*) FROM clients"),
     Q(S_SET_DISABLED, "UPDATE users SET disabled = $2 WHERE id = $1"),
     Q(S_USER_DELETE, "DELETE FROM users WHERE id = $1"),
     Q(S_TOKEN_REVOKE, "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) "
@@ -589,19 +590,36 @@ static int user_get_by_email(void *impl, const char *email, store_user *out)
     return pg_get(impl, __func__, &sql[S_USER_BY_EMAIL], PARAMS(PT(email)), read_user, out);
 }
 
-static int count_admins_body(struct pgc *c, void *ctx)
+struct count_ctx {
+    int stmt;
+    int64_t n;
+};
+
+static int count_body(struct pgc *c, void *ctx)
 {
+    struct count_ctx *x = ctx;
     int ret;
-    *(int64_t *)ctx = scalar(c, &sql[S_COUNT_ADMINS], &ret);
+    x->n = scalar(c, &sql[x->stmt], &ret);
+    return ret;
+}
+
+/* One count(*) statement's answer. */
+static int count_rows(void *impl, int stmt, const char *who, int64_t *n)
+{
+    struct count_ctx x = {stmt, 0};
+    int ret = pg_run(impl, who, PG_READ, count_body, &x);
+    if (ret == 0) *n = x.n;
     return ret;
 }
 
 static int user_count_admins(void *impl, int64_t *n)
 {
-    int64_t v = 0;
-    int ret = pg_run(impl, __func__, PG_READ, count_admins_body, &v);
-    if (ret == 0) *n = v;
-    return ret;
+    return count_rows(impl, S_COUNT_ADMINS, __func__, n);
+}
+
+static int client_count(void *impl, int64_t *n)
+{
+    return count_rows(impl, S_CLIENT_COUNT, __func__, n);
 }
 
 /* Replaying it sets the same value and matches the same row. */
@@ -784,6 +802,7 @@ static const struct store_ops pg_ops = {
     .session_user = session_user,
     .user_get_by_email = user_get_by_email,
     .user_count_admins = user_count_admins,
+    .client_count = client_count,
     .user_set_disabled = user_set_disabled,
     .user_delete = user_delete,
     .client_get = client_get,

@@ -52,6 +52,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                         "WHERE jti = ?2) FROM users WHERE id = ?1",
     [ST_USER_GET_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
     [ST_USER_COUNT_ADMINS] = "SELECT count(*) FROM users WHERE role = 'admin'",
+    [ST_CLIENT_COUNT] = "SELECT count(*) FROM clients",
     [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [ST_TOKEN_REVOKE] = "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2) "
@@ -447,12 +448,12 @@ static int user_get_by_email(void *impl, const char *email, store_user *out)
     return get_user(impl, ST_USER_GET_BY_EMAIL, email, out, __func__);
 }
 
-static int user_count_admins(void *impl, int64_t *n)
+/* One count(*) statement's answer. */
+static int count_rows(struct sqlite_store *ss, int stmt, const char *who, int64_t *n)
 {
-    struct sqlite_store *ss = impl;
-    struct conn *c = sqlite_conn_acquire(ss, __func__);
+    struct conn *c = sqlite_conn_acquire(ss, who);
     sqlite3_stmt *st = NULL;
-    int ret = prep(c, ST_USER_COUNT_ADMINS, &st);
+    int ret = prep(c, stmt, &st);
     if (ret < 0) goto out;
     ret = sqlite_step(c, st);
     if (ret == 1) {
@@ -465,6 +466,16 @@ out:
     sqlite_done(st);
     sqlite_conn_release(ss, c);
     return ret;
+}
+
+static int user_count_admins(void *impl, int64_t *n)
+{
+    return count_rows(impl, ST_USER_COUNT_ADMINS, __func__, n);
+}
+
+static int client_count(void *impl, int64_t *n)
+{
+    return count_rows(impl, ST_CLIENT_COUNT, __func__, n);
 }
 
 static int user_set_disabled(void *impl, const char *id, int disabled)
@@ -852,6 +863,7 @@ static const struct store_ops sqlite_ops = {
     .session_user = session_user,
     .user_get_by_email = user_get_by_email,
     .user_count_admins = user_count_admins,
+    .client_count = client_count,
     .user_set_disabled = user_set_disabled,
     .user_delete = user_delete,
     .client_get = client_get,

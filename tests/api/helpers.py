@@ -5,6 +5,7 @@ its command line, its stderr log, and (where the contract allows it) the SQLite 
 data dir. Only the standard library and requests are used.
 """
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -521,6 +522,21 @@ def start_daemon_process(data_dir, env_extra=None, args=(), port=None, log_dir=N
         if "in use" not in d.log().lower():
             break
     pytest.fail(last_problem, pytrace=False)
+
+
+@contextlib.contextmanager
+def module_daemon(tmp_path_factory, name, **kw):
+    """A daemon of a test module's own, with a first admin (d.admin_token ready), checked for
+    a clean exit when the module is done. Use in a module-scoped fixture:
+    `with helpers.module_daemon(tmp_path_factory, "ws") as d: yield d`."""
+    root = str(tmp_path_factory.mktemp(name))
+    admin = ("admin@%s.test" % name, "admin-pw-" + random_secret(10))
+    d = start_daemon_process(root + "/data", log_dir=root, admin=admin, **kw)
+    d.admin_email, d.admin_password = admin
+    d.admin_token = d.login(*admin).json()["token"]
+    yield d
+    problems = d.check_clean_exit()
+    assert not problems, "%s\n%s" % (problems, d.log_tail())
 
 
 def wait_exit(proc, timeout):

@@ -152,7 +152,8 @@ def test_health_missing_docker_socket_degraded(start_daemon, tmp_path, path):
     j = check_shape(r)
     assert r.status_code == 503, r.text
     assert j["status"] == "degraded", j
-    assert j["services"] == {"database": "connected", "docker": "unavailable"}, j
+    # "stats" says where container stats come from; nothing is sampled without an Engine.
+    assert j["services"] == {"database": "connected", "docker": "unavailable", "stats": "none"}, j
 
 
 def test_health_fake_docker_ok_is_healthy(start_daemon, fake_docker):
@@ -163,7 +164,7 @@ def test_health_fake_docker_ok_is_healthy(start_daemon, fake_docker):
         j = check_shape(r)
         assert r.status_code == 200, r.text
         assert j["status"] == "healthy"
-        assert j["services"] == {"database": "connected", "docker": "available"}, j
+        assert j["services"] == {"database": "connected", "docker": "available", "stats": "none"}, j
     assert any("/_ping" in line for line in f.requests), "the daemon never asked /_ping: %r" % f.requests
 
 
@@ -231,4 +232,5 @@ def test_health_real_docker_is_healthy(start_daemon):
         r = d.get(path)
         j = check_shape(r)
         assert r.status_code == 200, r.text
-        assert j == dict(j, status="healthy", services={"database": "connected", "docker": "available"})
+        assert j == dict(j, status="healthy", services={"database": "connected", "docker": "available",
+                                                        "stats": "none"})

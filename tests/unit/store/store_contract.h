@@ -159,6 +159,8 @@ static void test_count_admins(void **state)
     create_pair(f->s, 3, "admin");
     assert_int_equal(store_user_count_admins(f->s, &n), 0);
     assert_int_equal(n, 2);
+    assert_int_equal(store_client_count(f->s, &n), 0);
+    assert_int_equal(n, 3);
 }
 
 static void test_set_disabled(void **state)
@@ -318,6 +320,7 @@ static void test_invalid_args(void **state)
     assert_int_equal(store_user_get_by_email(f->s, NULL, &u), -EINVAL);
     assert_int_equal(store_user_count_admins(f->s, NULL), -EINVAL);
     assert_int_equal(store_user_count_admins(NULL, &n), -EINVAL);
+    assert_int_equal(store_client_count(f->s, NULL), -EINVAL);
     assert_int_equal(store_user_set_disabled(f->s, NULL, 1), -EINVAL);
     assert_int_equal(store_user_delete(f->s, NULL), -EINVAL);
     assert_int_equal(store_client_get(f->s, NULL, &c), -EINVAL);
