@@ -14,6 +14,7 @@
  *   - a mountinfo result has a root and a mount point that begin with '/' and fit;
  *   - /proc/stat gives busy <= total, meminfo a non-zero total, loadavg finite numbers >= 0.
  * Seeds: fuzz/corpus/cgroup/ (the first byte of each names its parser). */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>

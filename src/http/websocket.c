@@ -10,9 +10,10 @@
  * never holds a lock while it calls wslay_event_recv or a callback.
  *
  * Memory. A connection's pending bytes are its queue plus what wslay still holds (its
- * queued message length, a message counted whole until its last byte is written); a send
- * that would take the sum past WS_QUEUE_MAX is refused, so a client that stops reading
- * costs at most that much (plus the kernel's socket buffer).
+ * queued message length, a message counted whole until its last byte is written), each
+ * message also charged WS_MSG_COST for the bookkeeping; a send that would take the sum
+ * past WS_QUEUE_MAX is refused, so a client that stops reading costs at most that much,
+ * tiny messages included (plus the kernel's socket buffer).
  *
  * Life cycle. NEW (answer recorded, 101 not yet sent) -> OPEN (adopted by the hub) ->
  * CLOSING (a close asked for or received, or the client gone) -> CLOSED (socket handed
@@ -383,7 +384,7 @@ int ws_send_text(ws_conn *c, const char *msg, size_t len)
     int rc = 0;
     if (len > 0 && !str_is_utf8(msg, len))
         return -EINVAL;
-    struct ws_msg *m = len <= WS_QUEUE_MAX ? xmalloc(sizeof(*m) + len) : NULL;
+    struct ws_msg *m = len <= WS_QUEUE_MAX - WS_MSG_COST ? xmalloc(sizeof(*m) + len) : NULL;
     if (m != NULL) {
         m->next = NULL;
         m->len = len;
@@ -393,7 +394,7 @@ int ws_send_text(ws_conn *c, const char *msg, size_t len)
     pthread_mutex_lock(&c->mu);
     if (c->state >= WS_CLOSING) {
         rc = -EPIPE;
-    } else if (m == NULL || c->q_bytes + c->io_bytes + len > WS_QUEUE_MAX) {
+    } else if (m == NULL || c->q_bytes + c->io_bytes + len + WS_MSG_COST > WS_QUEUE_MAX) {
         rc = -ENOBUFS;
         c->overflowed = 1;
     } else {
@@ -402,7 +403,7 @@ int ws_send_text(ws_conn *c, const char *msg, size_t len)
         else
             c->q_head = m;
         c->q_tail = m;
-        c->q_bytes += len;
+        c->q_bytes += len + WS_MSG_COST;
         m = NULL;
         if (c->state == WS_OPEN)
             mark_dirty(c);
@@ -668,6 +669,13 @@ static void conn_read(ws_conn *c)
     }
 }
 
+/* What wslay holds, counted like the queue: payload plus WS_MSG_COST per message. */
+static size_t wslay_pending(ws_conn *c)
+{
+    return wslay_event_get_queued_msg_length(c->wctx) +
+           wslay_event_get_queued_msg_count(c->wctx) * WS_MSG_COST;
+}
+
 /* Writes what wslay has, within the budget, and publishes what is left for ws_pending. */
 static void conn_flush(ws_conn *c)
 {
@@ -678,7 +686,7 @@ static void conn_flush(ws_conn *c)
         if (wslay_event_send(c->wctx) != 0)
             c->dead = 1;
     }
-    size_t left = wslay_event_get_queued_msg_length(c->wctx);
+    size_t left = wslay_pending(c);
     pthread_mutex_lock(&c->mu);
     c->io_bytes = left;
     pthread_mutex_unlock(&c->mu);
@@ -705,10 +713,10 @@ static void conn_take(ws_conn *c)
             struct wslay_event_msg a = {WSLAY_TEXT_FRAME, (const uint8_t *)m->data, m->len};
             (void)wslay_event_queue_msg(c->wctx, &a); /* NO_MORE_MSG: closing, dropped */
         }
-        moved += m->len;
+        moved += m->len + WS_MSG_COST;
         free(m);
     }
-    size_t left = wslay_event_get_queued_msg_length(c->wctx);
+    size_t left = wslay_pending(c);
     pthread_mutex_lock(&c->mu);
     c->q_bytes = c->q_bytes >= moved ? c->q_bytes - moved : 0;
     c->io_bytes = left;

@@ -28,6 +28,7 @@
 
 #define WS_MSG_MAX (64 * 1024)     /* a larger incoming message closes with 1009 */
 #define WS_QUEUE_MAX (1024 * 1024) /* bytes queued for one client */
+#define WS_MSG_COST 96             /* bytes each queued message counts on top of its length */
 #define WS_CLOSE_REASON_MAX 123    /* bytes of a close reason (RFC 6455 §5.5) */
 #define WS_PING_INTERVAL_MS 30000
 #define WS_IDLE_TIMEOUT_MS 75000
@@ -55,8 +56,9 @@ int http_respond_websocket(http_req *q, const ws_handlers *h, void *ctx);
 /* Queues a text message (len bytes of valid UTF-8, not NUL-terminated); thread-safe,
  * callable from any thread, also inside callbacks. Returns 0; -EPIPE when the connection
  * is closed or closing; -ENOBUFS when the bytes queued and not yet written (this message
- * included) would exceed WS_QUEUE_MAX: the message is dropped and the caller decides,
- * typically ws_close(c, 1008, "too slow"); -EINVAL for text that is not UTF-8. */
+ * included, each counted with WS_MSG_COST so floods of tiny messages are bounded too)
+ * would exceed WS_QUEUE_MAX: the message is dropped and the caller decides, typically
+ * ws_close(c, 1008, "too slow"); -EINVAL for text that is not UTF-8. */
 int ws_send_text(ws_conn *c, const char *msg, size_t len);
 
 /* Starts the closing handshake with code and reason (cut to WS_CLOSE_REASON_MAX bytes at
@@ -71,8 +73,9 @@ int ws_send_text(ws_conn *c, const char *msg, size_t len);
 void ws_close(ws_conn *c, uint16_t code, const char *reason);
 
 /* Bytes queued and not yet written to the socket: messages waiting for the I/O thread and
- * those inside wslay (a message counts whole until its last byte is written). Always at
- * most WS_QUEUE_MAX plus the pings, pongs and close frames of the protocol itself. */
+ * those inside wslay (a message counts whole, plus WS_MSG_COST, until its last byte is
+ * written). Always at most WS_QUEUE_MAX plus the pings, pongs and close frames of the
+ * protocol itself. */
 size_t ws_pending(const ws_conn *c);
 
 /* References for holders outside the callbacks: a connection is alive until on_close has

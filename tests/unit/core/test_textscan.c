@@ -132,9 +132,9 @@ static void test_walk(void **state)
     assert_ptr_equal(starts[1], text + 3);
     assert_ptr_equal(starts[2], text + 4);
     assert_ptr_equal(text_line_end(text), text + 2);
-    assert_ptr_equal(text_line_end(text + 3), text + 3);     /* an empty line */
-    assert_ptr_equal(text_line_end(text + 4), text + 8);     /* ends at the NUL */
-    assert_ptr_equal(text_next_line(text + 8), text + 8);    /* and stays there */
+    assert_ptr_equal(text_line_end(text + 3), text + 3);  /* an empty line */
+    assert_ptr_equal(text_line_end(text + 4), text + 8);  /* ends at the NUL */
+    assert_ptr_equal(text_next_line(text + 8), text + 8); /* and stays there */
     const char *empty = "";
     assert_ptr_equal(text_line_end(empty), empty);
     assert_ptr_equal(text_next_line(empty), empty);

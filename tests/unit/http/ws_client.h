@@ -47,6 +47,7 @@ struct wsc {
     unsigned char pre[WSC_PRE_MAX]; /* bytes read past the response headers */
     size_t pre_len, pre_off;
     int eof, err, timedout;
+    uint64_t skip; /* the rest of a frame a timed-out wsc_frame left behind */
     int status;
     char head[WSC_HEAD_MAX];
 };
@@ -257,7 +258,8 @@ static inline int wsc_send_close(struct wsc *w, uint16_t code)
     return wsc_send(w, WSLAY_CONNECTION_CLOSE, p, 2);
 }
 
-/* One frame. Returns 0, -EPIPE at the end of the stream, -ETIMEDOUT, or -EPROTO. */
+/* One frame. Returns 0, -EPIPE at the end of the stream, -ETIMEDOUT, or -EPROTO. A frame
+ * cut by a timeout is lost: the next call skips its rest. */
 static inline int wsc_frame(struct wsc *w, struct wsc_frame *f, int timeout_ms)
 {
     int have = 0;
@@ -273,7 +275,13 @@ static inline int wsc_frame(struct wsc *w, struct wsc_frame *f, int timeout_ms)
         if (r < 0) {
             if (r == WSLAY_ERR_WANT_READ && !w->eof && !w->err && !w->timedout)
                 continue;
+            if (have)
+                w->skip = payload - f->len;
             return w->eof ? -EPIPE : w->timedout ? -ETIMEDOUT : -EPROTO;
+        }
+        if (w->skip > 0) { /* lost with the earlier timeout */
+            w->skip -= io.data_length < w->skip ? io.data_length : w->skip;
+            continue;
         }
         if (!have) {
             have = 1;
