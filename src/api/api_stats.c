@@ -63,26 +63,35 @@ void api_containers_stats(http_req *q)
     http_json(q, 200, sampler_stats_json(&s));
 }
 
-/* GET /api/containers/:id/stats/history?range=15m|1h|24h|7d. */
-void api_containers_stats_history(http_req *q)
+typedef int (*history_fn)(const char *key, int64_t range_s, json_t **points, int *step_s);
+
+/* Reads ?range=, asks fn for key's history and answers {<field>: id, range, step, points};
+ * a series the sampler does not know (not sampled yet) is an empty list. */
+static void answer_history(http_req *q, history_fn fn, const char *key, const char *field,
+                           const char *id)
 {
-    caller c;
-    store_container ct;
-    if (api_container_target(q, &c, &ct) != 0)
-        return;
     const char *name;
     int64_t secs;
     if (parse_range(q, &name, &secs) != 0)
         return;
     json_t *points = NULL;
     int step = 0;
-    if (ct.docker_id[0] == '\0' || sampler_history(ct.docker_id, secs, &points, &step) != 0) {
-        points = json_array(); /* known to the store, not sampled yet */
+    if (key[0] == '\0' || fn(key, secs, &points, &step) != 0) {
+        points = json_array();
         history_tier_for(secs, &step);
     }
-    http_json(q, 200, json_pack("{s:s, s:s, s:i, s:o}", "containerId",
-                                ct.docker_id[0] ? ct.docker_id : ct.id, "range", name, "step",
-                                step, "points", points));
+    http_json(q, 200, json_pack("{s:s, s:s, s:i, s:o}", field, id, "range", name, "step", step,
+                                "points", points));
+}
+
+/* GET /api/containers/:id/stats/history?range=15m|1h|24h|7d. */
+void api_containers_stats_history(http_req *q)
+{
+    caller c;
+    store_container ct;
+    if (api_container_target(q, &c, &ct) == 0)
+        answer_history(q, sampler_history, ct.docker_id, "containerId",
+                       ct.docker_id[0] ? ct.docker_id : ct.id);
 }
 
 /* GET /api/stats/history?range=: the caller's tenant summed over its running containers
@@ -101,18 +110,7 @@ void api_tenant_stats_history(http_req *q)
         }
         tenant = want;
     }
-    const char *name;
-    int64_t secs;
-    if (parse_range(q, &name, &secs) != 0)
-        return;
-    json_t *points = NULL;
-    int step = 0;
-    if (sampler_tenant_history(tenant, secs, &points, &step) != 0) {
-        points = json_array();
-        history_tier_for(secs, &step);
-    }
-    http_json(q, 200, json_pack("{s:s, s:s, s:i, s:o}", "clientId", tenant, "range", name,
-                                "step", step, "points", points));
+    answer_history(q, sampler_tenant_history, tenant, "clientId", tenant);
 }
 
 /* Adds "stats" (the latest sample, or null) to every row of a list answer. */

@@ -87,15 +87,16 @@ static int cmp_tenant(const void *a, const void *b)
     return strcmp((*(struct tenant *const *)a)->client_id, (*(struct tenant *const *)b)->client_id);
 }
 
-/* Binary search in the sorted entries; call under the lock. */
-static struct entry *find_entry(const char *docker_id)
+/* Binary search in a table sorted by its rows' first member, a string (the Docker id of an
+ * entry, the client id of a tenant). Call under the lock. */
+static void *find_sorted(void *const *rows, size_t n, const char *key)
 {
-    size_t lo = 0, hi = nentries;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(entries[mid]->docker_id, docker_id);
+        int c = strcmp((const char *)rows[mid], key);
         if (c == 0)
-            return entries[mid];
+            return rows[mid];
         if (c < 0)
             lo = mid + 1;
         else
@@ -104,20 +105,14 @@ static struct entry *find_entry(const char *docker_id)
     return NULL;
 }
 
+static struct entry *find_entry(const char *docker_id)
+{
+    return find_sorted((void *const *)entries, nentries, docker_id);
+}
+
 static struct tenant *find_tenant(const char *client_id)
 {
-    size_t lo = 0, hi = ntenants;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(tenants[mid]->client_id, client_id);
-        if (c == 0)
-            return tenants[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return find_sorted((void *const *)tenants, ntenants, client_id);
 }
 
 static void entry_free(struct entry *e)
