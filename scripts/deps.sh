@@ -27,6 +27,7 @@ need_pc yaml-0.1 libyaml-dev
 need_pc inih libinih-dev
 need_pkg libwslay-dev   # ships no .pc file
 need_pc libpq libpq-dev
+need_pc libcrypto libssl-dev # SHA-1 for the WebSocket handshake
 need_pc libedit libedit-dev
 need_pc ncursesw libncurses-dev
 need_cmd dockerd docker.io

@@ -98,7 +98,7 @@ void ws_stats_get(ws_stats *out);
 
 /* Computes Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2) into out (at
  * least WS_ACCEPT_LEN + 1 bytes). Returns 0, -ENOSPC when out is too small, or -EINVAL
- * for a key longer than 256 bytes. */
+ * for a key longer than 256 bytes (-EIO if the digest fails). */
 int ws_accept_compute(const char *key, char *out, size_t cap);
 
 /* The upgrade request's fields (NULL when absent) and what they allow. Returns 0 when the
