@@ -122,9 +122,9 @@ class Bench:
             die("create %s: %d %s" % (name, r.status_code, r.text))
         return r.json()["containerId"]
 
-    def create_many(self, token, prefix, n, par=4):
+    def create_many(self, token, prefix, first, n, par=4):
         with ThreadPoolExecutor(par) as ex:
-            return list(ex.map(lambda i: self.create(token, "%s%d" % (prefix, i)), range(n)))
+            return list(ex.map(lambda i: self.create(token, "%s%d" % (prefix, i)), range(first, first + n)))
 
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -254,7 +254,7 @@ def main():
         costs = []
         made = 0
         for n in STEPS:
-            ids = b.create_many(tok, "c", n - made) if n > made else []
+            ids = b.create_many(tok, "c", made, n - made) if n > made else []
             if made == 0 and ids:
                 b.instance = subprocess.run(["docker", "inspect", "-f", '{{index .Config.Labels "com.cloudya.instance"}}', ids[0]],
                                             capture_output=True, text=True).stdout.strip()
@@ -269,7 +269,7 @@ def main():
         print(lat, "engine call %.0f ms" % eng, flush=True)
         print("== fan-out to %d subscribers" % SUBSCRIBERS, flush=True)
         tok2 = b.user(2)
-        ids2 = b.create_many(tok2, "f", 10)
+        ids2 = b.create_many(tok2, "f", 0, 10)
         time.sleep(3)
         fo = fan_out(b, tok2, ids2)
         print(fo, flush=True)

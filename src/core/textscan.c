@@ -102,28 +102,64 @@ ssize_t text_read_some(int fd, char *buf, size_t len)
 /* Fills the buffer first, then (whole set) asks for one byte more: a file of exactly cap - 1
  * bytes fits, and a larger one is told apart without reading it all. Returns 0, -EINVAL,
  * -EFBIG or the negative errno of open/read, with buf "" on failure. */
-int text_read_file(const char *path, char *buf, size_t cap, int whole)
+/* pread(2) at off, retried when a signal interrupts it. */
+static ssize_t pread_some(int fd, char *buf, size_t len, off_t off)
+{
+    ssize_t n;
+    do
+        n = pread(fd, buf, len, off);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+/* The body of text_read_file and text_pread_file: sequential reads, or preads from offset 0
+ * (which make the kernel generate a proc or cgroup file afresh). */
+static int read_all(int fd, int positional, char *buf, size_t cap, int whole)
 {
     size_t len = 0;
     int ret = 0;
+    ssize_t n = 0;
+    while (len < cap - 1) {
+        size_t want = cap - 1 - len;
+        n = positional ? pread_some(fd, buf + len, want, (off_t)len)
+                       : text_read_some(fd, buf + len, want);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        /* A proc or cgroup file hands over all it has in one read; reading at the end
+         * again would make the kernel generate the whole file a second time. */
+        if (positional && (size_t)n < want)
+            break;
+    }
+    if (n >= 0 && whole && len == cap - 1) {
+        char extra;
+        n = positional ? pread_some(fd, &extra, 1, (off_t)len) : text_read_some(fd, &extra, 1);
+        if (n > 0)
+            ret = -EFBIG;
+    }
+    if (n < 0)
+        ret = (int)n;
+    buf[ret == 0 ? len : 0] = '\0';
+    return ret;
+}
+
+int text_read_file(const char *path, char *buf, size_t cap, int whole)
+{
     if (cap == 0)
         return -EINVAL;
     buf[0] = '\0';
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return -errno;
-    ssize_t n = 0;
-    while (len < cap - 1 && (n = text_read_some(fd, buf + len, cap - 1 - len)) > 0)
-        len += (size_t)n;
-    if (n >= 0 && whole && len == cap - 1) {
-        char extra;
-        n = text_read_some(fd, &extra, 1);
-        if (n > 0)
-            ret = -EFBIG;
-    }
-    if (n < 0)
-        ret = (int)n;
+    int ret = read_all(fd, 0, buf, cap, whole);
     close(fd);
-    buf[ret == 0 ? len : 0] = '\0';
     return ret;
+}
+
+int text_pread_file(int fd, char *buf, size_t cap, int whole)
+{
+    if (cap == 0)
+        return -EINVAL;
+    buf[0] = '\0';
+    return read_all(fd, 1, buf, cap, whole);
 }

@@ -53,4 +53,10 @@ ssize_t text_read_some(int fd, char *buf, size_t len);
  * buf holds the empty string. */
 int text_read_file(const char *path, char *buf, size_t cap, int whole);
 
+/* The same for a file kept open: reads it from offset 0 with pread(2), so a proc or cgroup
+ * file is generated afresh without the cost of opening it again. A read that returns less
+ * than asked ends the file (what proc and cgroup files do; not for pipes or sockets). Same
+ * returns (no -errno of open). */
+int text_pread_file(int fd, char *buf, size_t cap, int whole);
+
 #endif

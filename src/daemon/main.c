@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,20 @@ static void daemon_identity(app *a)
     log_info("daemon id %s", a->daemon_id);
 }
 
+/* The stats sampler keeps about ten descriptors open per running container (see cgroup.h):
+ * take the hard limit, as servers do, so a thousand containers fit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)rl.rlim_cur);
+}
+
 static int serve(app *a)
 {
     char err[512];
@@ -73,6 +88,7 @@ static int serve(app *a)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_fd_limit();
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
         fatalx("cannot initialize libcurl");
     if (password_init(a->cfg.hash_concurrency, 1) != 0)

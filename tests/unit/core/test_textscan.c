@@ -322,6 +322,40 @@ static void test_read_file(void **state)
 
 /* A FIFO hands out what its writer has written so far: the reader must go on reading until
  * the end of the file, not stop at the first short read. */
+/* A kept descriptor reads the file afresh from its start every time; the same limits. */
+static void test_pread_file(void **state)
+{
+    (void)state;
+    char buf[8];
+    const char *path = put("kept", "123", 3);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 1), 0);
+    assert_string_equal(buf, "123");
+    put("kept", "4567", 4); /* same file, new contents */
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 1), 0);
+    assert_string_equal(buf, "4567");
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 1), 0); /* no offset moved */
+    assert_string_equal(buf, "4567");
+    put("kept", "12345678", 8);
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 1), -EFBIG);
+    assert_string_equal(buf, "");
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 0), 0);
+    assert_string_equal(buf, "1234567");
+    assert_int_equal(text_pread_file(fd, buf, 0, 1), -EINVAL);
+    close(fd);
+    assert_int_equal(text_pread_file(fd, buf, sizeof(buf), 1), -EBADF);
+    /* /proc files are generated again on each read from offset 0 */
+    fd = open("/proc/self/stat", O_RDONLY);
+    char a[1024], b[1024];
+    assert_int_equal(text_pread_file(fd, a, sizeof(a), 1), 0);
+    for (volatile long i = 0; i < 30000000; i++)
+        ;
+    assert_int_equal(text_pread_file(fd, b, sizeof(b), 1), 0);
+    assert_string_not_equal(a, b); /* utime moved */
+    close(fd);
+}
+
 static void test_read_fifo(void **state)
 {
     (void)state;
@@ -357,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_read_some),
         T(test_read_file),
         T(test_read_fifo),
+        T(test_pread_file),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -848,10 +848,75 @@ static void test_real_container(void **state)
     if (p.pids[0] != '\0')
         assert_true(b.pids >= 1);
 
+    /* Kept descriptors read the same live figures. */
+    cgroup_files f;
+    cgroup_files_init(&f);
+    assert_int_equal(cgroup_read_files(&p, &f, &a), 0);
+    assert_true(f.fd[CGROUP_FILE_CPU] >= 0 && f.fd[CGROUP_FILE_MEMSTAT] >= 0);
+    assert_true(f.fd[CGROUP_FILE_NETDEV] >= 0);
+    t0 = mono_s();
+    nanosleep(&(struct timespec){0, 500 * 1000 * 1000}, NULL);
+    assert_int_equal(cgroup_read_files(&p, &f, &b), 0);
+    t1 = mono_s();
+    pct = cgroup_cpu_percent(a.cpu_ns, b.cpu_ns, (uint64_t)((t1 - t0) * 1e9));
+    assert_true(pct >= 50.0 && pct <= 110.0);
+    assert_int_equal(b.mem_limit, p.mem_total);
+    assert_int_equal(b.have_net, 1);
+
     snprintf(cmd, sizeof(cmd), "docker rm -f %s >/dev/null 2>&1", real_id);
     assert_int_equal(system(cmd), 0);
     real_id[0] = '\0';
     assert_int_equal(cgroup_read(&p, &b), -ENOENT);
+    /* The kept descriptors now fail (ENODEV): -ENOENT, and every one is let go, so the
+     * container's network namespace is not held. */
+    assert_int_equal(cgroup_read_files(&p, &f, &b), -ENOENT);
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++)
+        assert_int_equal(f.fd[i], -1);
+}
+
+/* Kept descriptors give what cgroup_read gives; the limits are read again only every
+ * CGROUP_LIMITS_EVERY samples; a missing optional file is not looked up again; close lets
+ * go of everything. */
+static void test_kept_files(void **state)
+{
+    (void)state;
+    cgroup_paths p;
+    cgroup_sample s, k;
+    cgroup_files f;
+    tree_v1_cgroupfs();
+    rm_tree("cg/blkio/docker/" ID "/blkio.io_service_bytes_recursive");
+    put("cg/blkio/docker/" ID "/blkio.throttle.io_service_bytes_recursive", "Total 0\n");
+    assert_int_equal(locate(&p), 0);
+    cgroup_files_init(&f);
+    assert_int_equal(cgroup_read(&p, &s), 0);
+    assert_int_equal(cgroup_read_files(&p, &f, &k), 0);
+    assert_memory_equal(&s, &k, sizeof(s));
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++)
+        assert_true(i == CGROUP_FILE_IO_ALL ? f.fd[i] == -2 : f.fd[i] >= 0);
+    /* New contents through the same descriptors. */
+    put("cg/cpuacct/docker/" ID "/cpuacct.usage", "999\n");
+    put("cg/memory/docker/" ID "/memory.limit_in_bytes", "1048576\n");
+    put("cg/memory/docker/" ID "/memory.usage_in_bytes", "524288\n");
+    put("cg/memory/docker/" ID "/memory.stat", "total_inactive_file 0\n");
+    put("cg/pids/docker/" ID "/pids.max", "50\n");
+    assert_int_equal(cgroup_read_files(&p, &f, &k), 0);
+    assert_int_equal(k.cpu_ns, 999);
+    assert_int_equal(k.mem_usage, 524288);
+    assert_int_equal(k.mem_limit, MEMTOTAL); /* the old limit, until it is due */
+    assert_int_equal(k.pids_limit, 0);
+    for (int i = 2; i < CGROUP_LIMITS_EVERY; i++)
+        assert_int_equal(cgroup_read_files(&p, &f, &k), 0);
+    assert_int_equal(k.mem_limit, MEMTOTAL);
+    assert_int_equal(cgroup_read_files(&p, &f, &k), 0);
+    assert_int_equal(k.mem_limit, 1048576);
+    assert_int_equal(k.pids_limit, 50);
+    cgroup_files_close(&f);
+    for (int i = 0; i < CGROUP_FILE_SLOTS; i++)
+        assert_int_equal(f.fd[i], -1);
+    /* After close everything is read afresh, limits at once. */
+    assert_int_equal(cgroup_read_files(&p, &f, &k), 0);
+    assert_int_equal(k.mem_limit, 1048576);
+    cgroup_files_close(&f);
 }
 
 static int real_teardown(void **state)
@@ -879,6 +944,7 @@ int main(void)
         T(test_gone),
         T(test_file_too_big),
         T(test_available),
+        T(test_kept_files),
         cmocka_unit_test(test_parse_value),
         cmocka_unit_test(test_parse_kv),
         cmocka_unit_test(test_parse_blkio_v1),
