@@ -44,6 +44,7 @@ SUBSCRIBERS = int(os.environ.get("BENCH_SUBSCRIBERS", "100"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
 SOCK = os.environ.get("DOCKER_SOCKET", "/var/run/docker.sock")
 SECTION = "stats" + os.environ.get("BENCH_SUFFIX", "")
+PER_TENANT = 200
 S = requests.Session()
 S.trust_env = False
 
@@ -250,21 +251,27 @@ def main():
         b.start()
         backend = "PostgreSQL" if os.environ.get("BENCH_DB_URL") else "SQLite"
         load_start = open("/proc/loadavg").read().split()[:3]
-        tok = b.user(1)
+        # A tenant's network is a /24: 200 containers per tenant, as many tenants as needed.
+        toks = []
         costs = []
         made = 0
         for n in STEPS:
-            ids = b.create_many(tok, "c", made, n - made) if n > made else []
-            if made == 0 and ids:
+            ids = []
+            while made < n:
+                if made % PER_TENANT == 0:
+                    toks.append(b.user(100 + len(toks)))
+                k = min(n - made, PER_TENANT - made % PER_TENANT)
+                ids += b.create_many(toks[-1], "c", made, k)
+                made += k
+            if not costs and ids:
                 b.instance = subprocess.run(["docker", "inspect", "-f", '{{index .Config.Labels "com.cloudya.instance"}}', ids[0]],
                                             capture_output=True, text=True).stdout.strip()
                 first = ids[0]
-            made = n
             print("== %d running containers: sampler cost over %.0f s" % (n, WINDOW), flush=True)
             costs.append(sampler_cost(b, n))
             print(costs[-1], flush=True)
         print("== GET /api/containers/:id/stats under wrk", flush=True)
-        lat = wrk_latency(b, tok, first)
+        lat = wrk_latency(b, toks[0], first)
         eng = engine_stats_call(first)
         print(lat, "engine call %.0f ms" % eng, flush=True)
         print("== fan-out to %d subscribers" % SUBSCRIBERS, flush=True)

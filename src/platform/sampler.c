@@ -73,6 +73,15 @@ static struct {
     size_t sampled, from_engine;
 } info;
 
+/* One tick's fresh samples, before they go in under the lock (the thread's own). */
+struct fresh {
+    struct entry *e;
+    sampler_stats s;
+    double drx, dtx;
+};
+static struct fresh *scratch;
+static size_t scratch_cap;
+
 static pthread_mutex_t notify_mu = PTHREAD_MUTEX_INITIALIZER;
 #define NOTIFY_MAX 256
 static char notified[NOTIFY_MAX][STORE_DOCKER_ID_MAX];
@@ -421,45 +430,56 @@ static void tick(app *a, sysload_cpu *host_prev)
     }
 
     /* The entry list only changes on this thread (refresh), so walking it without the lock
-     * is safe; the fields readers see are written under the write lock. */
-    size_t sampled = 0, from_engine = 0;
-    for (size_t i = 0; i < ntenants; i++)
-        tenants[i]->cpu = tenants[i]->mem = tenants[i]->rx = tenants[i]->tx = 0;
+     * is safe. Files are read first, then every new sample goes in under one write lock (a
+     * lock per container cost more than the history), then the publisher runs unlocked. */
+    size_t sampled = 0, from_engine = 0, stale = 0;
+    if (scratch_cap < nentries) {
+        free(scratch);
+        scratch_cap = nentries + 64;
+        scratch = xcalloc(scratch_cap, sizeof(*scratch));
+    }
     for (size_t i = 0; i < nentries && !atomic_load(&stopping); i++) {
         struct entry *e = entries[i];
         if (!e->running)
             continue;
-        sampler_stats s;
+        struct fresh *f = &scratch[sampled];
         double drx = 0, dtx = 0;
-        if (!sample(a, e, now_ms, &s, &drx, &dtx)) {
-            if (!e->located && e->have_latest) {
-                pthread_rwlock_wrlock(&lock);
-                e->have_latest = 0;
-                pthread_rwlock_unlock(&lock);
-            }
+        if (!sample(a, e, now_ms, &f->s, &drx, &dtx)) {
+            stale += !e->located && e->have_latest;
             continue;
         }
-        s.time_ms = wall_ms;
+        f->e = e;
+        f->s.time_ms = wall_ms;
+        f->drx = drx;
+        f->dtx = dtx;
         sampled++;
         from_engine += e->src == SRC_ENGINE;
-        pthread_rwlock_wrlock(&lock);
-        e->latest = s;
-        e->have_latest = 1;
-        history_add(e->hist, wall_s, (float)s.cpu, (float)s.mem_usage, (float)drx, (float)dtx);
-        struct tenant *t = find_tenant(e->client_id);
-        if (t != NULL) {
-            t->cpu += s.cpu;
-            t->mem += (double)s.mem_usage;
-            t->rx += drx;
-            t->tx += dtx;
-        }
-        pthread_rwlock_unlock(&lock);
-        if (publisher != NULL)
-            publisher(publisher_ctx, e->docker_id, e->client_id, &s);
     }
     pthread_rwlock_wrlock(&lock);
+    for (size_t i = 0; stale > 0 && i < nentries; i++)
+        if (!entries[i]->located)
+            entries[i]->have_latest = 0;
+    for (size_t i = 0; i < ntenants; i++)
+        tenants[i]->cpu = tenants[i]->mem = tenants[i]->rx = tenants[i]->tx = 0;
+    struct tenant *t = NULL;
+    for (size_t i = 0; i < sampled; i++) {
+        struct fresh *f = &scratch[i];
+        struct entry *e = f->e;
+        e->latest = f->s;
+        e->have_latest = 1;
+        history_add(e->hist, wall_s, (float)f->s.cpu, (float)f->s.mem_usage, (float)f->drx,
+                    (float)f->dtx);
+        if (t == NULL || strcmp(t->client_id, e->client_id) != 0)
+            t = find_tenant(e->client_id);
+        if (t != NULL) {
+            t->cpu += f->s.cpu;
+            t->mem += (double)f->s.mem_usage;
+            t->rx += f->drx;
+            t->tx += f->dtx;
+        }
+    }
     for (size_t i = 0; i < ntenants; i++) {
-        struct tenant *t = tenants[i];
+        t = tenants[i];
         history_add(t->hist, wall_s, (float)t->cpu, (float)t->mem, (float)t->rx, (float)t->tx);
     }
     if (hcpu >= 0)
@@ -469,6 +489,9 @@ static void tick(app *a, sysload_cpu *host_prev)
     info.from_engine = from_engine;
     info.last_tick_ms = wall_ms;
     pthread_rwlock_unlock(&lock);
+    for (size_t i = 0; publisher != NULL && i < sampled; i++)
+        publisher(publisher_ctx, scratch[i].e->docker_id, scratch[i].e->client_id,
+                  &scratch[i].s);
 }
 
 static double thread_cpu_s(void)
@@ -561,6 +584,9 @@ void sampler_stop(void)
     entries = NULL;
     tenants = NULL;
     nentries = ntenants = 0;
+    free(scratch);
+    scratch = NULL;
+    scratch_cap = 0;
     pthread_rwlock_unlock(&lock);
 }
 
