@@ -21,6 +21,7 @@
 #include <time.h>
 
 #define RELOCATE_S 5 /* a container whose cgroup vanished is looked up again this often */
+#define APPLY_BATCH 32 /* new samples put in per hold of the write lock */
 
 enum source { SRC_NONE, SRC_CGROUP, SRC_ENGINE };
 
@@ -463,6 +464,11 @@ static void tick(app *a, sysload_cpu *host_prev)
         tenants[i]->cpu = tenants[i]->mem = tenants[i]->rx = tenants[i]->tx = 0;
     struct tenant *t = NULL;
     for (size_t i = 0; i < sampled; i++) {
+        if (i > 0 && i % APPLY_BATCH == 0) {
+            /* Let waiting readers in: the lock is never held for long. */
+            pthread_rwlock_unlock(&lock);
+            pthread_rwlock_wrlock(&lock);
+        }
         struct fresh *f = &scratch[i];
         struct entry *e = f->e;
         e->latest = f->s;
