@@ -507,6 +507,25 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A container just started (an Engine event): find it and take its first reading now, so
+ * that its first sample (which needs two readings) comes with the next tick, about a
+ * second after the start rather than two. */
+static void prime_notified(app *a)
+{
+    take_notified();
+    if (atomic_exchange(&refresh_wanted, 0) && refresh(a) != 0)
+        atomic_store(&refresh_wanted, 1);
+    int64_t now_ms = time_mono_ms();
+    for (size_t i = 0; i < nentries; i++) {
+        struct entry *e = entries[i];
+        if (e->running && !e->located && e->next_locate <= now_ms) {
+            sampler_stats s;
+            double drx, dtx;
+            (void)sample(a, e, now_ms, &s, &drx, &dtx); /* locates, keeps the reading */
+        }
+    }
+}
+
 static void *sampler_main(void *arg)
 {
     app *a = arg;
@@ -551,7 +570,7 @@ static void *sampler_main(void *arg)
             int pending = nnotified > 0;
             pthread_mutex_unlock(&notify_mu);
             if (pending)
-                take_notified();
+                prime_notified(a);
         }
     }
     return NULL;
