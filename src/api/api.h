@@ -43,6 +43,8 @@ void api_stats_attach(json_t *rows);
 struct app;
 int api_live_start(struct app *a);
 void api_live_stop(void);
+/* Closes the open live sessions of token jti (called by logout). */
+void api_live_revoked(const char *jti);
 
 typedef struct api_live_stats {
     size_t sessions;

@@ -138,6 +138,7 @@ void api_auth_logout(http_req *q)
         return;
     }
     api_audit(q, c.user.id, c.user.client_id, "auth.logout", c.user.email, "success", NULL);
+    api_live_revoked(c.claims.jti);
     http_no_content(q);
 }
 

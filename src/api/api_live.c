@@ -44,6 +44,7 @@
 #define LIVE_TICKETS_MAX 1024
 #define LIVE_TICKET_TTL_S 30
 #define LIVE_LOG_TAIL_MAX 1000
+#define LIVE_RECHECK_S 30       /* open sessions' tokens are checked for revocation this often */
 
 enum topic { T_STATS, T_EVENTS, T_LOGS };
 
@@ -60,6 +61,7 @@ struct sess {
     char client_id[STORE_ID_MAX];
     int admin;
     int64_t token_exp;  /* unix seconds */
+    char jti[64];       /* the token's id: its revocation ends the session */
     int64_t opened;     /* unix seconds */
     /* subscriptions, under mu */
     int all[2];         /* T_STATS, T_EVENTS: every container */
@@ -322,6 +324,7 @@ static void set_user(struct sess *s, const caller *c)
     str_copy(s->client_id, sizeof(s->client_id), c->user.client_id);
     s->admin = strcmp(c->user.role, "admin") == 0;
     s->token_exp = c->claims.exp;
+    str_copy(s->jti, sizeof(s->jti), c->claims.jti);
     s->authed = 1;
     pthread_mutex_unlock(&s->mu);
 }
@@ -707,6 +710,7 @@ void api_ws(http_req *q)
         }
         memset(&c.claims, 0, sizeof(c.claims));
         c.claims.exp = exp;
+        str_copy(c.claims.jti, sizeof(c.claims.jti), jti);
         authed = 1;
     }
     pthread_mutex_lock(&hub_mu);
@@ -732,11 +736,66 @@ void api_ws(http_req *q)
 
 /* --- housekeeping ------------------------------------------------------------------------- */
 
-/* Once a second: sessions that did not authenticate in time, or whose token expired, go. */
+/* Closes the sessions of token jti with reason; returns how many. */
+static int close_jti(const char *jti, const char *reason)
+{
+    int n = 0;
+    pthread_mutex_lock(&hub_mu);
+    for (struct sess *s = sessions; s != NULL; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        int match = s->authed && s->jti[0] != '\0' && strcmp(s->jti, jti) == 0;
+        pthread_mutex_unlock(&s->mu);
+        if (match) {
+            ws_close(s->ws, 1008, reason);
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&hub_mu);
+    return n;
+}
+
+/* A logout here ends that token's open sessions at once. */
+void api_live_revoked(const char *jti)
+{
+    int n = close_jti(jti, "token revoked");
+    if (n > 0)
+        log_info("live channel: %d session(s) closed by a logout", n);
+}
+
+/* Tokens revoked elsewhere (another daemon sharing the database) are found by asking the
+ * store about every open session's token; the store is asked without the hub's lock held. */
+static void recheck_revoked(app *a)
+{
+    size_t n = 0, cap = 0;
+    char(*jtis)[64] = NULL;
+    pthread_mutex_lock(&hub_mu);
+    cap = nsessions;
+    if (cap > 0)
+        jtis = xcalloc(cap, sizeof(*jtis));
+    for (struct sess *s = sessions; s != NULL && n < cap; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        if (s->authed && s->jti[0] != '\0')
+            str_copy(jtis[n++], sizeof(jtis[0]), s->jti);
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_unlock(&hub_mu);
+    for (size_t i = 0; i < n && !atomic_load(&house_stop); i++)
+        if (store_token_is_revoked(a->st, jtis[i]) == 1)
+            close_jti(jtis[i], "token revoked");
+    free(jtis);
+}
+
+/* Four times a second: sessions that did not authenticate in time, or whose token expired,
+ * go; every LIVE_RECHECK_S, those whose token was revoked. */
 static void *house_main(void *arg)
 {
-    (void)arg;
+    app *a = arg;
+    int64_t last_recheck = time_now();
     while (!atomic_load(&house_stop)) {
+        if (time_now() - last_recheck >= LIVE_RECHECK_S) {
+            recheck_revoked(a);
+            last_recheck = time_now();
+        }
         struct timespec d = {0, 250 * 1000 * 1000};
         nanosleep(&d, NULL);
         int64_t now = time_now();
@@ -759,7 +818,7 @@ static void *house_main(void *arg)
 int api_live_start(app *a)
 {
     atomic_store(&house_stop, 0);
-    if (pthread_create(&house, NULL, house_main, NULL) != 0)
+    if (pthread_create(&house, NULL, house_main, a) != 0)
         return -EAGAIN;
     atomic_store(&house_running, 1);
     char label[STORE_ID_MAX + 32];

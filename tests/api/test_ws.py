@@ -300,3 +300,26 @@ def test_many_subscribers_fan_out(wd):
     assert len(results) == 30
     for c in clients:
         c.close()
+
+
+def test_logout_ends_open_sessions(wd):
+    u = wd.new_user()
+    cid = create(wd, u["token"])
+    ws = connect(wd, u["token"])
+    send(ws, type="subscribe", topic="stats", containerId=cid)
+    until(ws, lambda m: m["type"] == "stats")
+    other = wd.login(u["email"], u["password"]).json()["token"]  # a second token, same user
+    ws2 = connect(wd, other)
+    sync(ws2)
+    assert wd.post("/api/auth/logout", token=u["token"]).status_code == 204
+    ws.settimeout(5)
+    code = None
+    for _ in range(20):
+        op, data = ws.recv_data(control_frame=True)
+        if op == websocket.ABNF.OPCODE_CLOSE:
+            code = int.from_bytes(data[:2], "big")
+            assert b"revoked" in data[2:]
+            break
+    assert code == 1008
+    sync(ws2)  # the other token's session goes on
+    ws2.close()
