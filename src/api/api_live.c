@@ -11,7 +11,8 @@
  * tenant's is "not found").
  *
  * Every session's outgoing queue is bounded (WS_QUEUE_MAX): a client that stops reading is
- * disconnected with 1008, logged and counted, and never makes the daemon grow. Bad messages
+ * disconnected with 1008, logged and counted, and never makes the daemon grow. Events come
+ * from the reconciler's follower of the Engine's stream (reconcile_listen). Bad messages
  * get an error message and the connection stays. Sessions end when their token expires. */
 #define _GNU_SOURCE
 #include "api.h"
@@ -20,6 +21,7 @@
 #include "docker_events.h"
 #include "json.h"
 #include "log.h"
+#include "reconcile.h"
 #include "response.h"
 #include "sampler.h"
 #include "str.h"
@@ -86,7 +88,6 @@ static atomic_ullong slow_closed, msgs_sent, bad_messages;
 
 static pthread_t house;
 static atomic_int house_stop, house_running;
-static docker_events *events;
 
 /* --- sessions ----------------------------------------------------------------------------- */
 
@@ -821,22 +822,16 @@ int api_live_start(app *a)
     if (pthread_create(&house, NULL, house_main, a) != 0)
         return -EAGAIN;
     atomic_store(&house_running, 1);
-    char label[STORE_ID_MAX + 32];
-    snprintf(label, sizeof(label), "com.cloudya.instance=%s", a->instance_id);
-    const char *labels[] = {label};
-    int rc = docker_events_start(a->engine, labels, 1, on_engine_event, NULL, &events);
-    if (rc != 0)
-        return rc;
+    /* The reconciler's events follower serves us too: one stream from the Engine. */
+    reconcile_listen(on_engine_event, NULL);
     return sampler_start(a, publish_stats, NULL);
 }
 
 void api_live_stop(void)
 {
     atomic_store(&house_stop, 1);
+    reconcile_listen(NULL, NULL);
     sampler_stop();
-    if (events != NULL)
-        docker_events_stop(events);
-    events = NULL;
     if (atomic_exchange(&house_running, 0))
         pthread_join(house, NULL);
     /* Log followers poll their stop flag about once a second. */
@@ -855,5 +850,5 @@ void api_live_info(api_live_stats *out)
     out->slow_closed = atomic_load(&slow_closed);
     out->messages_sent = atomic_load(&msgs_sent);
     out->bad_messages = atomic_load(&bad_messages);
-    out->events_connected = events != NULL && docker_events_connected(events);
+    out->events_connected = reconcile_events_connected();
 }

@@ -3,6 +3,7 @@
 
 #include "containers.h"
 #include "docker.h"
+#include "docker_events.h"
 #include "log.h"
 #include "probe.h"
 #include "str.h"
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#define EVENT_LINE_MAX (64 * 1024)
 #define RETRY_MS 1000
 /* A row left mid-create or mid-delete by another daemon is taken over after this long: far
  * beyond any create (pull timeout included, by default). */
@@ -276,59 +276,54 @@ out:
 
 /* --- events ------------------------------------------------------------------------------- */
 
-struct events_ctx {
-    app *a;
-    char *line;
-    size_t len;
-};
+/* One follower of the Engine's events (docker_events.c, filtered on this platform's instance
+ * label) serves the reconciler and, through the listener, the live channel. */
+static docker_events *follower;
+static pthread_mutex_t listener_mu = PTHREAD_MUTEX_INITIALIZER;
+static docker_event_fn listener;
+static void *listener_ctx;
 
-static void on_event(app *a, const char *text, size_t len)
+/* Applies start, die and destroy to the record, then hands the event to the listener (so it
+ * sees the record already updated). Runs on the follower's thread. */
+static void on_event(void *ctx, const docker_event *ev)
 {
-    json_t *ev = json_loadb(text, len, 0, NULL);
-    if (ev == NULL)
-        return;
-    const char *action = json_string_value(json_object_get(ev, "Action"));
-    json_t *attrs = json_object_get(json_object_get(ev, "Actor"), "Attributes");
-    const char *rid = json_string_value(json_object_get(attrs, "com.cloudya.id"));
-    if (action == NULL || rid == NULL || containers_busy(rid))
-        goto out;
-    const char *from = NULL, *to = NULL;
-    if (strcmp(action, "start") == 0)
-        from = "created,stopped,exited,error", to = "running";
-    else if (strcmp(action, "die") == 0)
-        from = "running,created", to = "exited";
-    else if (strcmp(action, "destroy") == 0)
-        from = "created,running,stopped,exited,error", to = "removed";
-    if (to != NULL && store_container_set_state(a->st, rid, from, to) == 0)
-        log_info("container %s: %s (event)", rid, to);
-    if (strcmp(action, "start") == 0) {
-        store_container c;
-        if (store_container_get(a->st, rid, &c) == 0)
-            containers_refresh_port(a, &c);
-    }
-out:
-    json_decref(ev);
-}
-
-static int events_chunk(void *ctx, const char *data, size_t len)
-{
-    struct events_ctx *x = ctx;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            if (x->len > 0)
-                on_event(x->a, x->line, x->len);
-            x->len = 0;
-        } else if (x->len < EVENT_LINE_MAX) {
-            x->line[x->len++] = data[i];
+    app *a = ctx;
+    const char *rid = json_string_value(json_object_get(ev->attributes, "com.cloudya.id"));
+    if (strcmp(ev->type, "container") == 0 && rid != NULL && !containers_busy(rid)) {
+        const char *from = NULL, *to = NULL;
+        if (strcmp(ev->action, "start") == 0)
+            from = "created,stopped,exited,error", to = "running";
+        else if (strcmp(ev->action, "die") == 0)
+            from = "running,created", to = "exited";
+        else if (strcmp(ev->action, "destroy") == 0)
+            from = "created,running,stopped,exited,error", to = "removed";
+        if (to != NULL && store_container_set_state(a->st, rid, from, to) == 0)
+            log_info("container %s: %s (event)", rid, to);
+        if (strcmp(ev->action, "start") == 0) {
+            store_container c;
+            if (store_container_get(a->st, rid, &c) == 0)
+                containers_refresh_port(a, &c);
         }
     }
-    return atomic_load(&stopping);
+    pthread_mutex_lock(&listener_mu);
+    docker_event_fn fn = listener;
+    void *fctx = listener_ctx;
+    pthread_mutex_unlock(&listener_mu);
+    if (fn != NULL)
+        fn(fctx, ev);
 }
 
-static int events_stop(void *ctx)
+void reconcile_listen(docker_event_fn fn, void *ctx)
 {
-    (void)ctx;
-    return atomic_load(&stopping);
+    pthread_mutex_lock(&listener_mu);
+    listener = fn;
+    listener_ctx = ctx;
+    pthread_mutex_unlock(&listener_mu);
+}
+
+int reconcile_events_connected(void)
+{
+    return follower != NULL && docker_events_connected(follower);
 }
 
 static void nap(int ms)
@@ -339,60 +334,54 @@ static void nap(int ms)
     }
 }
 
-/* Follows /events for reconcile_interval seconds, then runs a pass; a broken stream (the
- * Engine went away) is retried every second and followed by a pass once it answers. */
+/* A full pass every reconcile_interval seconds, and again whenever the Engine comes back or
+ * the events stream reconnected (events may have been missed beyond what it replays). */
 static void *reconcile_main(void *arg)
 {
     app *a = arg;
-    struct events_ctx x = {a, xmalloc(EVENT_LINE_MAX), 0};
-    char label[STORE_ID_MAX + 32];
-    snprintf(label, sizeof(label), "com.cloudya.instance=%s", a->instance_id);
-    json_t *f = json_pack("{s:[s], s:[s, s], s:[s, s, s]}", "type", "container", "label",
-                          "com.container-manager.managed=true", label, "event", "start", "die",
-                          "destroy");
-    char *ftext = json_dumps(f, JSON_COMPACT);
-    json_decref(f);
-    char *fesc = docker_escape(ftext);
-    free(ftext);
-    size_t cap = strlen(fesc) + 32;
-    char *path = xmalloc(cap);
-    snprintf(path, cap, "/events?filters=%s", fesc);
-    free(fesc);
     int need_pass = 0;
+    uint64_t seen = docker_events_connects(follower);
+    int64_t next = time_mono_ms() + a->cfg.reconcile_interval * 1000L;
     while (!atomic_load(&stopping)) {
+        nap(RETRY_MS);
         /* The probe pings with a short timeout: an Engine that hangs is never waited on
          * here, so shutdown stays prompt. */
         if (!probe_engine_ok(a)) {
             need_pass = 1;
-            nap(RETRY_MS);
             continue;
         }
-        if (need_pass && reconcile_pass(a) != 0) {
-            nap(RETRY_MS);
-            continue;
+        uint64_t c = docker_events_connects(follower);
+        if (c != seen) {
+            seen = c;
+            need_pass = 1;
         }
-        need_pass = 1;
-        x.len = 0;
-        char err[DOCKER_ERR_MAX];
-        int rc = docker_stream(a->engine, path, a->cfg.reconcile_interval * 1000L, events_chunk,
-                               events_stop, &x, err, sizeof(err));
-        if (rc != 0 && rc != -ETIMEDOUT) {
-            log_debug("events stream: %s", err);
-            nap(RETRY_MS);
+        if (!need_pass && time_mono_ms() < next)
+            continue;
+        if (reconcile_pass(a) == 0) {
+            need_pass = 0;
+            next = time_mono_ms() + a->cfg.reconcile_interval * 1000L;
         }
     }
-    free(path);
-    free(x.line);
     return NULL;
 }
 
 int reconcile_start(app *a)
 {
     atomic_store(&stopping, 0);
+    char label[STORE_ID_MAX + 32];
+    snprintf(label, sizeof(label), "com.cloudya.instance=%s", a->instance_id);
+    const char *labels[] = {label};
+    /* Following first: events during the first pass are not lost. */
+    int rc = docker_events_start(a->engine, labels, 1, on_event, a, &follower);
+    if (rc != 0)
+        return rc;
     if (!probe_engine_ok(a) || reconcile_pass(a) != 0)
         log_warnx("the Docker Engine is unavailable: reconciling when it answers");
-    if (pthread_create(&thread, NULL, reconcile_main, a) != 0)
+    if (pthread_create(&thread, NULL, reconcile_main, a) != 0) {
+        docker_events_stop(follower);
+        follower = NULL;
         return -EAGAIN;
+    }
     running = 1;
     return 0;
 }
@@ -403,7 +392,10 @@ void reconcile_stop(void)
         return;
     atomic_store(&stopping, 1);
     pthread_join(thread, NULL);
+    docker_events_stop(follower);
+    follower = NULL;
     running = 0;
+    reconcile_listen(NULL, NULL);
     pthread_mutex_lock(&unrec_mu);
     json_decref(unrecorded);
     unrecorded = NULL;
