@@ -47,6 +47,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_pkg python3-psycopg2
   need_pkg postgresql     # a throw-away cluster per test run (scripts/pg.sh)
   need_cmd promtool prometheus # `promtool check metrics` on /metrics
+  need_cmd tmux tmux           # drives `cloudya top` in the CLI tests
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

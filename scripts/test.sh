@@ -64,15 +64,20 @@ if ninja -C "$ASAN" >"$LOGDIR/build-asan.log" 2>&1; then
   grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Timeout):' "$LOGDIR/unit-asan.log"
   count_meson "$ASAN" "$LOGDIR/unit-asan.log"
 
-  for backend in sqlite pg; do
-    echo "== API tests on $backend (pytest, against $ASAN/cloudyad and the real Docker Engine)"
-    CLOUDYA_TEST_BACKEND=$backend CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/api -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/api-$backend.log"
-    summary=$(tail -n 1 "$LOGDIR/api-$backend.log")
+  for suite in api:sqlite api:pg cli:sqlite; do
+    dir=${suite%%:*} backend=${suite##*:}
+    if [ "$dir" = api ]; then
+      echo "== API tests on $backend (pytest, against $ASAN/cloudyad and the real Docker Engine)"
+    else
+      echo "== CLI tests (pytest: $ASAN/cloudya against $ASAN/cloudyad and the real Docker Engine)"
+    fi
+    CLOUDYA_TEST_BACKEND=$backend CLOUDYA_BUILD="$PWD/$ASAN" $PY -m pytest tests/$dir -q -p no:cacheprovider 2>&1 | tee "$LOGDIR/$dir-$backend.log"
+    summary=$(tail -n 1 "$LOGDIR/$dir-$backend.log")
     p=$(grep -oE '[0-9]+ passed' <<<"$summary" | awk '{print $1}')
     f=$(grep -oE '[0-9]+ (failed|error|errors)' <<<"$summary" | awk '{s+=$1} END {print s+0}')
     passed=$((passed + ${p:-0}))
     failed=$((failed + ${f:-0}))
-    [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ($backend) ran no test"
+    [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ($suite) ran no test"
   done
 else
   tail -40 "$LOGDIR/build-asan.log"

@@ -1,61 +1,177 @@
-/* cloudya: the command line. Commands arrive issue by issue; each is a declarative entry
- * (name, usage, summary, handler) from which the help is generated. */
-#define _POSIX_C_SOURCE 200809L
+/* cloudya: the command line of the Cloudya container cloud. main() finds the command in the
+ * table (cli.h), parses its words, builds the context (the Cloudya folder, the API URL,
+ * the token, how to print) and runs the handler. Exit status: 0 success, 1 a failed
+ * operation, 2 a usage error. */
+#define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
+#include <unistd.h>
 
-#define CLOUDYA_VERSION "0.1.0"
+#include "cli.h"
+#include "cli_config.h"
+#include "str.h"
+#include "term.h"
 
-struct command {
-    const char *name;
-    const char *usage;
-    const char *summary;
-    int (*run)(int argc, char **argv);
+const struct cli_command *const cli_groups[] = {
+    cli_account_commands,
+    cli_container_commands,
+    cli_top_commands,
+    NULL,
 };
 
-static int cmd_version(int argc, char **argv);
-
-static const struct command commands[] = {
-    {"version", "cloudya version", "print the version", cmd_version},
-};
-
-static int cmd_version(int argc, char **argv)
+/* The edit distance of a and b, capped at 9 (for "did you mean"). */
+static int distance(const char *a, const char *b)
 {
-    (void)argc;
-    (void)argv;
-    printf("cloudya %s\n", CLOUDYA_VERSION);
-    return 0;
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 30 || lb > 30)
+        return 9;
+    int d[31][31];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < c)
+                c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c)
+                c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb] > 9 ? 9 : d[la][lb];
 }
 
-static void help(FILE *f)
+static int unknown_command(const char *word)
 {
-    fprintf(f, "usage: cloudya <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\noptions:\n  --help       this help\n  --version    print the version\n");
+    const char *best = NULL;
+    int bestd = 3;
+    for (int g = 0; cli_groups[g] != NULL; g++)
+        for (const struct cli_command *c = cli_groups[g]; c->name != NULL; c++) {
+            int d = distance(word, c->name);
+            if (d < bestd) {
+                bestd = d;
+                best = c->name;
+            }
+        }
+    fprintf(stderr, "cloudya: unknown command \"%.60s\"", word);
+    if (best != NULL)
+        fprintf(stderr, "; did you mean \"%s\"?", best);
+    fprintf(stderr, "\nsee `cloudya --help`\n");
+    return 2;
+}
+
+/* 1 when w is a global flag that takes the next word as its value. */
+static int global_takes_value(const char *w)
+{
+    return strcmp(w, "--output") == 0 || strcmp(w, "-o") == 0 || strcmp(w, "--api-url") == 0;
+}
+
+static int env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+}
+
+/* Fills ctx from the environment, config.ini and the global flags. Returns 0 or 1 after
+ * printing why not. */
+static int context_of(struct cli_ctx *ctx, const struct cli_args *a)
+{
+    char err[512], url[1024];
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->tty_out = isatty(STDOUT_FILENO);
+    ctx->tty_err = isatty(STDERR_FILENO);
+    ctx->tty_in = isatty(STDIN_FILENO);
+    const char *term = getenv("TERM");
+    int colors = getenv("NO_COLOR") == NULL && !a->no_color &&
+                 (term == NULL || strcmp(term, "dumb") != 0);
+    ctx->color = colors && ctx->tty_out;
+    ctx->color_err = colors && ctx->tty_err;
+    ctx->debug = env_true("CLOUDYA_DEBUG");
+    ctx->json = a->output != NULL && strcmp(a->output, "json") == 0;
+    if (cli_config_home(ctx->home, sizeof(ctx->home), err, sizeof(err)) != 0)
+        return cli_fail(ctx, "%s", err);
+    if (cli_config_load(ctx->home, url, sizeof(url), ctx->token, sizeof(ctx->token), err,
+                        sizeof(err)) != 0)
+        return cli_fail(ctx, "%s", err);
+    const char *env_token = getenv("CLOUDYA_API_TOKEN");
+    if (env_token != NULL && env_token[0] != '\0') {
+        if (str_copy(ctx->token, sizeof(ctx->token), env_token) != 0)
+            return cli_fail(ctx, "CLOUDYA_API_TOKEN is too long to be a Cloudya token");
+        ctx->token_from_env = 1;
+    }
+    const char *u = a->api_url != NULL ? a->api_url : url[0] != '\0' ? url : CLI_DEFAULT_API_URL;
+    if (str_copy(ctx->api_url, sizeof(ctx->api_url), u) != 0)
+        return cli_fail(ctx, "the API URL is too long");
+    if (ctx->debug)
+        fprintf(stderr, "cloudya %s: folder %s, API %s, token %s\n", CLOUDYA_VERSION, ctx->home,
+                ctx->api_url,
+                ctx->token[0] == '\0' ? "none" : ctx->token_from_env ? "from CLOUDYA_API_TOKEN"
+                                                                      : "from config.ini");
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        help(stderr);
-        return 2;
+    term_init();
+    if (sodium_init() < 0)
+        return cli_fail(NULL, "libsodium cannot start");
+    /* The command is the first word that is not a global flag or a global flag's value. */
+    int at = 1;
+    while (at < argc && argv[at][0] == '-' && argv[at][1] != '\0') {
+        if (strcmp(argv[at], "--") == 0)
+            break;
+        at += global_takes_value(argv[at]) ? 2 : 1;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        help(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "--version") == 0)
-        return cmd_version(0, NULL);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) != 0)
-            continue;
-        if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-            printf("usage: %s\n\n%s\n", commands[i].usage, commands[i].summary);
+    int words = 0;
+    const struct cli_command *cmd = at < argc ? cli_find(argc - at, argv + at, &words) : NULL;
+    if (cmd == NULL && at < argc && strcmp(argv[at], "--") != 0)
+        return unknown_command(argv[at]);
+
+    /* the command's words: the flags before its name, then everything after it */
+    char *rest[argc > 0 ? argc : 1];
+    int n = 0;
+    for (int i = 1; i < at && i < argc; i++)
+        rest[n++] = argv[i];
+    for (int i = at + words; i < argc; i++)
+        rest[n++] = argv[i];
+    struct cli_args a;
+    char err[512];
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.color_err = isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL;
+    if (cli_parse(cmd, n, rest, &a, err, sizeof(err)) != 0)
+        return cli_usage_error(&ctx, cmd, "%s", err);
+    if (cmd == NULL) {
+        if (a.version) {
+            printf("cloudya %s\n", CLOUDYA_VERSION);
             return 0;
         }
-        return commands[i].run(argc - 1, argv + 1);
+        if (a.help) {
+            cli_help_all(stdout);
+            return 0;
+        }
+        cli_help_all(stderr);
+        return 2;
     }
-    fprintf(stderr, "cloudya: unknown command \"%s\"; see cloudya --help\n", argv[1]);
-    return 2;
+    if (a.help) {
+        cli_help_command(stdout, cmd);
+        return 0;
+    }
+    if (a.version) {
+        printf("cloudya %s\n", CLOUDYA_VERSION);
+        return 0;
+    }
+    if (context_of(&ctx, &a) != 0)
+        return 1;
+    if (cmd->needs_login && ctx.token[0] == '\0')
+        return cli_fail(&ctx, "not logged in: run `cloudya login` (or `cloudya register` for a "
+                              "new account)");
+    int rc = cmd->run(&ctx, &a);
+    if (fflush(stdout) != 0 && rc == 0 && errno != EPIPE)
+        rc = cli_fail(&ctx, "cannot write the output: %s", strerror(errno));
+    return rc;
 }

@@ -26,13 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wskey.h" /* ws_accept_compute, WS_ACCEPT_LEN */
+
 #define WS_MSG_MAX (64 * 1024)     /* a larger incoming message closes with 1009 */
 #define WS_QUEUE_MAX (1024 * 1024) /* bytes queued for one client */
 #define WS_MSG_COST 96             /* bytes each queued message counts on top of its length */
 #define WS_CLOSE_REASON_MAX 123    /* bytes of a close reason (RFC 6455 §5.5) */
 #define WS_PING_INTERVAL_MS 30000
 #define WS_IDLE_TIMEOUT_MS 75000
-#define WS_ACCEPT_LEN 28           /* base64 of a SHA-1, without the NUL */
 
 typedef struct ws_conn ws_conn;
 
@@ -96,10 +97,6 @@ typedef struct ws_stats {
 } ws_stats;
 void ws_stats_get(ws_stats *out);
 
-/* Computes Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 §4.2.2) into out (at
- * least WS_ACCEPT_LEN + 1 bytes). Returns 0, -ENOSPC when out is too small, or -EINVAL
- * for a key longer than 256 bytes (-EIO if the digest fails). */
-int ws_accept_compute(const char *key, char *out, size_t cap);
 
 /* The upgrade request's fields (NULL when absent) and what they allow. Returns 0 when the
  * request is a valid WebSocket upgrade; -EPROTONOSUPPORT for a Sec-WebSocket-Version other

@@ -548,17 +548,20 @@ int containers_create(app *a, const container_actor *actor, const container_crea
         store_client cl;
         memset(&cl, 0, sizeof(cl));
         store_client_get(a->st, actor->client_id, &cl);
+        int used = 0, running = 0, used_mb = 0;
+        double used_cpus = 0;
+        store_container_usage(a->st, actor->client_id, &used, &running, &used_mb, &used_cpus);
         if (hit == STORE_QUOTA_MEMORY)
             fail(e, 403, "quota_exceeded",
-                 "memory quota exceeded: %s needs %d MB and the plan allows %d MB in all",
-                 svc->type, svc->memory_mb, cl.quota_memory_mb);
+                 "memory quota exceeded: %s needs %d MB, %d of %d MB are in use",
+                 svc->type, svc->memory_mb, used_mb, cl.quota_memory_mb);
         else if (hit == STORE_QUOTA_CPUS)
             fail(e, 403, "quota_exceeded",
-                 "CPU quota exceeded: %s needs %.2f CPUs and the plan allows %.2f in all",
-                 svc->type, svc->cpus, cl.quota_cpus);
+                 "CPU quota exceeded: %s needs %.2f CPUs, %.2f of %.2f are in use",
+                 svc->type, svc->cpus, used_cpus, cl.quota_cpus);
         else
-            fail(e, 403, "quota_exceeded", "container quota exceeded: the plan allows %d",
-                 cl.quota_containers);
+            fail(e, 403, "quota_exceeded", "container quota exceeded: %d of %d containers",
+                 used, cl.quota_containers);
         goto out;
     }
     if (rc == -EEXIST) {
