@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark on both storage backends, side by side in bench/RESULTS.md
-# (sections "http", "containers", "stats" for SQLite and "http-pg", "containers-pg", "stats-pg"
+# (sections "http", "containers", "stats", "cli" for SQLite and "http-pg", "containers-pg", "stats-pg"
 # for PostgreSQL,
 # on a throw-away cluster started by scripts/pg.sh, a fresh database per script).
 set -euo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bench/run_http.sh
 bench/containers.sh
 /usr/bin/python3 bench/stats.py
+/usr/bin/python3 bench/cli.py   # the command line: start-up, ps/top/stats wall time and RSS
 pgdir=$(mktemp -d /tmp/cloudya-bench-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pgdir"' EXIT
 url=$(scripts/pg.sh start "$pgdir")

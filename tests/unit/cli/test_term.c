@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -482,8 +483,11 @@ static int child_screen_then(int sync_fd, int what)
     ready(sync_fd);
     if (what == 1) abort();
     if (what == 2) {
-        volatile int *p = NULL;
-        return *p;
+        /* a real fault, on a page nobody may read: a NULL load would be caught by UBSan's
+         * null check (halt_on_error) before it could become a SIGSEGV */
+        volatile char *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return 63;
+        return p[0];
     }
     for (;;)
         (void)getch();
