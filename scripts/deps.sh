@@ -40,6 +40,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_cmd clang-14 clang-14
   need_pkg libclang-rt-14-dev
   need_cmd wrk wrk
+  need_pkg time   # /usr/bin/time: peak RSS in bench/cli.py
   need_cmd curl curl
   need_pkg python3-pytest
   need_pkg python3-requests
