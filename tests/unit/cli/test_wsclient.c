@@ -41,13 +41,7 @@
 
 /* cmocka's asserts may only run on the test's thread; the server's callbacks and the fake
  * server use this. */
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);                  \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "../check.h" /* CHECK() */
 
 #define ERRLEN 512
 #define AUTH_MAX 256

@@ -36,14 +36,7 @@
 #include "timeutil.h"
 #include "xalloc.h"
 
-/* cmocka's asserts may only run on the test's thread; handlers and producers use this. */
-#define CHECK(x)                                                                           \
-    do {                                                                                   \
-        if (!(x)) {                                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "../check.h" /* CHECK() */
 
 /* ---- producers ------------------------------------------------------------------------ */
 

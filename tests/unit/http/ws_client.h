@@ -26,13 +26,8 @@
 #define WSC_HEAD_MAX (8 * 1024)          /* the response head */
 #define WSC_FRAME_MAX (16 * 1024 * 1024) /* a larger frame is a test failure */
 
-#define WSC_CHECK(x)                                                                       \
-    do {                                                                                   \
-        if (!(x)) {                                                                        \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #x);          \
-            abort();                                                                       \
-        }                                                                                  \
-    } while (0)
+#include "../check.h"
+#define WSC_CHECK(x) CHECK(x)
 
 static inline int64_t wsc_now_ms(void)
 {
