@@ -13,9 +13,12 @@ int api_routes(router *r);
 
 void api_auth_register(http_req *q);
 void api_auth_login(http_req *q);
+void api_auth_session(http_req *q);
 void api_auth_logout(http_req *q);
 void api_auth_me(http_req *q);
 void api_health(http_req *q);
+/* The dashboard's files for any GET no route matches (JSON 404 under /api/). */
+void api_web(http_req *q);
 void api_catalog(http_req *q);
 void api_containers_list(http_req *q);
 void api_containers_create(http_req *q);

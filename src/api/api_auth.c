@@ -27,14 +27,21 @@ static void db_unavailable(http_req *q, int rc)
     http_error(q, 503, "database_unavailable", "the database is unavailable; try again");
 }
 
-/* Answers {token, user} with status; a signing failure is a 503, never a 500. */
-static void answer_token(http_req *q, int status, const store_user *u)
+/* Answers {token, user} with status; a signing failure is a 503, never a 500. With
+ * cookie (the dashboard's POST /api/auth/session) the token goes into an HttpOnly,
+ * SameSite=Strict cookie instead, and the answer is {user} alone: no script ever sees it. */
+static void answer_token(http_req *q, int status, const store_user *u, int cookie)
 {
     app *a = http_req_app(q);
     char token[JWT_MAX_TOKEN];
     if (api_token_issue(a, u, token, sizeof(token)) != 0) {
         log_error("cannot sign a token for %s", u->id);
         http_error(q, 503, "unavailable", "cannot issue a token right now; try again");
+        return;
+    }
+    if (cookie) {
+        api_session_cookie_set(q, token, a->cfg.token_ttl);
+        http_json(q, status, json_pack("{s:o}", "user", api_user_json(u)));
         return;
     }
     http_json(q, status, json_pack("{s:s, s:o}", "token", token, "user", api_user_json(u)));
@@ -64,7 +71,7 @@ void api_auth_register(http_req *q)
         db_unavailable(q, rc);
     } else {
         api_audit(q, u.id, u.client_id, "auth.register", u.email, "success", NULL);
-        answer_token(q, 201, &u);
+        answer_token(q, 201, &u, 0);
     }
     auth_req_free(&r);
 }
@@ -78,8 +85,9 @@ static void too_many(http_req *q, int retry_after)
 }
 
 /* Login: the same answer and about the same time for an unknown email, a wrong password
- * and a disabled account; failures are counted per email and per source IP. */
-void api_auth_login(http_req *q)
+ * and a disabled account; failures are counted per email and per source IP. With cookie
+ * the session goes into a cookie (POST /api/auth/session, the dashboard). */
+static void login(http_req *q, int cookie)
 {
     app *a = http_req_app(q);
     size_t len;
@@ -120,9 +128,20 @@ void api_auth_login(http_req *q)
     }
     ratelimit_reset(a->login_by_email, r.email);
     api_audit(q, u.id, u.client_id, "auth.login", u.email, "success", NULL);
-    answer_token(q, 200, &u);
+    answer_token(q, 200, &u, cookie);
 out:
     auth_req_free(&r);
+}
+
+void api_auth_login(http_req *q)
+{
+    login(q, 0);
+}
+
+/* POST /api/auth/session: the dashboard's login; the token stays in an HttpOnly cookie. */
+void api_auth_session(http_req *q)
+{
+    login(q, 1);
 }
 
 /* Logout revokes this token's jti; the user's other sessions keep working. */
@@ -138,6 +157,7 @@ void api_auth_logout(http_req *q)
         return;
     }
     api_audit(q, c.user.id, c.user.client_id, "auth.logout", c.user.email, "success", NULL);
+    api_session_cookie_clear(q);
     api_live_revoked(c.claims.jti);
     http_no_content(q);
 }

@@ -1,7 +1,7 @@
 /* The live channel: GET /api/ws (one WebSocket per client) and POST /api/ws/ticket.
  *
  * A session is one WebSocket. It is authenticated by the Authorization header of the upgrade
- * request (the CLI), by a single-use ticket (?ticket=, browsers), or by a first message
+ * request (the CLI), by the dashboard's session cookie, by a single-use ticket (?ticket=, browsers), or by a first message
  * {"type":"auth","token":"…"} within LIVE_AUTH_TIMEOUT_S. It then subscribes to topics:
  *   stats  — every second, the seed's stats of one or all of its tenant's containers;
  *   events — lifecycle events (create, start, stop, die, destroy, …) of one or all;
@@ -690,7 +690,8 @@ void api_ws(http_req *q)
     caller c;
     int authed = 0;
     const char *ticket = http_req_query(q, "ticket");
-    if (http_req_header(q, "Authorization") != NULL) {
+    size_t clen;
+    if (http_req_header(q, "Authorization") != NULL || api_session_cookie(q, &clen) != NULL) {
         if (api_authenticate(q, &c) != 0)
             return;
         authed = 1;

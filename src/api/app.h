@@ -5,6 +5,7 @@
 #include "config.h"
 #include "docker.h"
 #include "ratelimit.h"
+#include "static_files.h"
 #include "store.h"
 
 #include <stdint.h>
@@ -24,6 +25,7 @@ typedef struct app {
     char instance_id[STORE_ID_MAX];     /* labels this platform's containers on the Engine */
     char daemon_id[STORE_ID_MAX];       /* this daemon among those sharing the database:
                                          * stable across restarts (host, port, data dir) */
+    static_files *web;                  /* the dashboard, or NULL when it is not built */
 } app;
 
 #endif

@@ -7,6 +7,7 @@
 #include "timeutil.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -59,10 +60,82 @@ int api_token_check(app *a, const char *tok, size_t len, caller *c, const char *
     return 0;
 }
 
+const char *api_session_cookie(http_req *q, size_t *len)
+{
+    const char *h = http_req_header(q, "Cookie");
+    static const char name[] = API_SESSION_COOKIE "=";
+    for (const char *p = h; p != NULL && *p != '\0';) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > sizeof(name) - 1 && strncmp(p, name, sizeof(name) - 1) == 0) {
+            *len = n - (sizeof(name) - 1);
+            return p + sizeof(name) - 1;
+        }
+        p = end;
+    }
+    *len = 0;
+    return NULL;
+}
+
+/* Secure when the dashboard is reached over https (directly or through a proxy that says
+ * so), so that the cookie never travels in clear text there. */
+static const char *secure_attr(http_req *q)
+{
+    const char *proto = http_req_header(q, "X-Forwarded-Proto");
+    return proto != NULL && strcasecmp(proto, "https") == 0 ? "; Secure" : "";
+}
+
+void api_session_cookie_set(http_req *q, const char *token, int max_age)
+{
+    char v[JWT_MAX_TOKEN + 160];
+    snprintf(v, sizeof(v), API_SESSION_COOKIE "=%s; Path=/api; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+             token, max_age, secure_attr(q));
+    http_resp_header(q, "Set-Cookie", v);
+}
+
+void api_session_cookie_clear(http_req *q)
+{
+    size_t len;
+    if (api_session_cookie(q, &len) == NULL)
+        return;
+    char v[160];
+    snprintf(v, sizeof(v), API_SESSION_COOKIE "=; Path=/api; HttpOnly; SameSite=Strict; Max-Age=0%s",
+             secure_attr(q));
+    http_resp_header(q, "Set-Cookie", v);
+}
+
+/* The session cookie of the dashboard. A browser sends it with every same-site request,
+ * so requests that change something must also carry X-Requested-With: cloudya, which a
+ * page of another site cannot add without a CORS preflight that this server never grants. */
+static int cookie_authenticate(http_req *q, caller *c, const char *tok, size_t len)
+{
+    const char *m = http_req_method(q);
+    const char *xrw = http_req_header(q, "X-Requested-With");
+    if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+        (xrw == NULL || strcmp(xrw, "cloudya") != 0)) {
+        http_error(q, 403, "forbidden",
+                   "a request authenticated by the session cookie must send X-Requested-With: cloudya");
+        return -EPERM;
+    }
+    const char *why;
+    int rc = api_token_check(http_req_app(q), tok, len, c, &why);
+    if (rc == -EPERM)
+        return unauthenticated(q, why);
+    if (rc != 0)
+        http_error(q, 503, "database_unavailable", "%s", why);
+    return rc;
+}
+
 int api_authenticate(http_req *q, caller *c)
 {
     app *a = http_req_app(q);
     const char *h = http_req_header(q, "Authorization");
+    size_t clen;
+    const char *ctok = h == NULL ? api_session_cookie(q, &clen) : NULL;
+    if (ctok != NULL)
+        return cookie_authenticate(q, c, ctok, clen);
     if (h == NULL)
         return unauthenticated(q, "authentication required: send Authorization: Bearer <token>");
     if (strncasecmp(h, "Bearer ", 7) != 0)

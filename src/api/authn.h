@@ -19,9 +19,21 @@ typedef struct caller {
  * database fails. For callers that get the token outside a header (the live channel). */
 int api_token_check(app *a, const char *tok, size_t len, caller *c, const char **why);
 
-/* Authenticates q's bearer token. Returns 0 with c filled; otherwise has answered
- * 401 (or 503 when the database fails) and returns a negative errno. */
+/* Authenticates q: its bearer token, or else the dashboard's session cookie (which needs
+ * X-Requested-With: cloudya on anything but GET and HEAD: 403 otherwise). Returns 0 with
+ * c filled; otherwise has answered 401 (403, or 503 when the database fails) and returns
+ * a negative errno. */
 int api_authenticate(http_req *q, caller *c);
+
+#define API_SESSION_COOKIE "cloudya_session"
+
+/* The token in q's session cookie (*len bytes, not NUL-terminated), or NULL. */
+const char *api_session_cookie(http_req *q, size_t *len);
+/* Sets the session cookie: HttpOnly, SameSite=Strict, Path=/api, Max-Age max_age, and
+ * Secure when the request came over https (X-Forwarded-Proto). */
+void api_session_cookie_set(http_req *q, const char *token, int max_age);
+/* Expires the session cookie when the request carried one (logout). */
+void api_session_cookie_clear(http_req *q);
 
 /* Signs a new token for u into out (cap >= JWT_MAX_TOKEN). Returns 0 or negative errno. */
 int api_token_issue(const app *a, const store_user *u, char *out, size_t cap);

@@ -7,6 +7,7 @@ static const route table[] = {
     {"GET", "/health", api_health, 0},
     {"POST", "/api/auth/register", api_auth_register, ROUTE_SLOW},
     {"POST", "/api/auth/login", api_auth_login, ROUTE_SLOW},
+    {"POST", "/api/auth/session", api_auth_session, ROUTE_SLOW},
     {"POST", "/api/auth/logout", api_auth_logout, 0},
     {"GET", "/api/auth/me", api_auth_me, 0},
     {"GET", "/api/catalog", api_catalog, 0},

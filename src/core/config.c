@@ -63,6 +63,7 @@ static const struct key keys[] = {
     S("CLOUDYA_STATS_SOURCE", stats_source),
     S("CLOUDYA_METRICS_TOKEN", metrics_token),
     S("CLOUDYA_WS_ORIGINS", ws_origins),
+    S("CLOUDYA_WEB_DIR", web_dir),
 };
 
 static void defaults(config *c)
@@ -96,6 +97,7 @@ static void defaults(config *c)
     c->stop_timeout = 10;
     c->network_base = 213;
     str_copy(c->stats_source, sizeof(c->stats_source), "auto");
+    str_copy(c->web_dir, sizeof(c->web_dir), "web/dist");
 }
 
 /* Table-driven assignment so the environment, the INI file and -n share one parser. */

@@ -46,6 +46,7 @@ typedef struct config {
     char stats_source[16];     /* auto | cgroup | engine: where container stats come from */
     char metrics_token[CONFIG_SECRET_MAX + 1]; /* bearer token for /metrics; "" = loopback only */
     char ws_origins[1024];     /* extra allowed Origins for /api/ws, comma-separated */
+    char web_dir[PATH_MAX];    /* the dashboard's built files (default web/dist) */
 } config;
 
 /* Fills c with the defaults, then ini_path (when not NULL), then the environment, then

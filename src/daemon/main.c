@@ -138,6 +138,18 @@ static int serve(app *a)
     if (api_live_start(a) != 0)
         fatalx("cannot start the stats sampler and live channel");
 
+    int wrc = static_files_load(a->cfg.web_dir, &a->web, err, sizeof(err));
+    if (wrc == 0) {
+        size_t bytes;
+        size_t n = static_files_count(a->web, &bytes);
+        log_info("dashboard %s: %zu files, %zu KiB", a->cfg.web_dir, n, bytes >> 10);
+    } else if (wrc == -ENOENT) {
+        log_info("no dashboard (%s): `make` builds it into web/dist, or set CLOUDYA_WEB_DIR", err);
+    } else {
+        log_error("dashboard: %s", err);
+        goto out_probe;
+    }
+
     static router r;
     if (api_routes(&r) != 0)
         fatalx("the route table is malformed");
@@ -152,6 +164,7 @@ static int serve(app *a)
         .body_max = HTTP_BODY_MAX_DEFAULT,
         .app = a,
         .observe = api_metrics_observe,
+        .fallback = api_web,
     };
     http_server *srv = NULL;
     if (http_server_start(&o, &r, &srv, err, sizeof(err)) != 0) {
@@ -172,6 +185,7 @@ static int serve(app *a)
     api_containers_shutdown(3000);
     status = 0;
 out_probe:
+    static_files_free(a->web);
     api_live_stop();
     reconcile_stop();
     probe_stop();

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -543,10 +544,14 @@ static void add_headers(const http_req *q, struct MHD_Response *r)
     if (q->content_type != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, q->content_type);
     MHD_add_response_header(r, "X-Request-Id", q->id);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    for (int i = 0; i < q->nhdrs; i++)
+    int cache_set = 0; /* a handler's own Cache-Control (static files) replaces no-store */
+    for (int i = 0; i < q->nhdrs; i++) {
         MHD_add_response_header(r, q->hdrs[i].name, q->hdrs[i].value);
+        cache_set |= strcasecmp(q->hdrs[i].name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0;
+    }
+    if (!cache_set)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max);
@@ -660,7 +665,9 @@ static enum MHD_Result dispatch(http_req *q)
     /* HEAD is answered as GET; MHD leaves the body out. */
     const char *m = strcmp(q->method, "HEAD") == 0 ? "GET" : q->method;
     int rc = router_match(q->srv->r, m, q->path, &q->match, allow, sizeof(allow));
-    if (rc == -ENOENT) {
+    if (rc == -ENOENT && q->srv->o.fallback != NULL && strcmp(m, "GET") == 0) {
+        q->srv->o.fallback(q); /* static files; it answers every path it is given */
+    } else if (rc == -ENOENT) {
         http_error(q, 404, "not_found", "no such endpoint: %s %s", q->method, q->path);
     } else if (rc == -EPERM) {
         http_resp_header(q, "Allow", allow);

@@ -12,7 +12,7 @@
 
 #define HTTP_BODY_MAX_DEFAULT (1024 * 1024)
 #define HTTP_REQUEST_ID_MAX 64
-#define HTTP_MAX_RESP_HEADERS 8
+#define HTTP_MAX_RESP_HEADERS 12
 
 typedef struct http_server http_server;
 
@@ -31,6 +31,9 @@ typedef struct http_server_opts {
      * the daemon's own metrics; may be NULL. Must be quick and must not block. */
     void (*observe)(void *app, const char *method, const char *route, int status,
                     int64_t usec);
+    /* Answers a GET or HEAD that no route matches (the dashboard's files); NULL: 404. Runs
+     * on the event thread, so it must not block. */
+    route_fn fallback;
 } http_server_opts;
 
 /* Binds and starts serving r. Returns 0, or a negative errno with a sentence in err. */
