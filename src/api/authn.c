@@ -62,21 +62,7 @@ int api_token_check(app *a, const char *tok, size_t len, caller *c, const char *
 
 const char *api_session_cookie(http_req *q, size_t *len)
 {
-    const char *h = http_req_header(q, "Cookie");
-    static const char name[] = API_SESSION_COOKIE "=";
-    for (const char *p = h; p != NULL && *p != '\0';) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n > sizeof(name) - 1 && strncmp(p, name, sizeof(name) - 1) == 0) {
-            *len = n - (sizeof(name) - 1);
-            return p + sizeof(name) - 1;
-        }
-        p = end;
-    }
-    *len = 0;
-    return NULL;
+    return str_cookie_value(http_req_header(q, "Cookie"), API_SESSION_COOKIE, len);
 }
 
 /* Secure when the dashboard is reached over https (directly or through a proxy that says

@@ -161,3 +161,21 @@ void str_fmt(char *dst, size_t cap, const char *fmt, ...)
     vsnprintf(dst, cap, fmt, ap);
     va_end(ap);
 }
+
+const char *str_cookie_value(const char *header, const char *name, size_t *len)
+{
+    size_t nlen = strlen(name);
+    *len = 0;
+    for (const char *p = header; p != NULL && *p != '\0';) {
+        while (*p == ' ' || *p == ';' || *p == '\t')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > nlen + 1 && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            *len = n - nlen - 1;
+            return p + nlen + 1;
+        }
+        p = end;
+    }
+    return NULL;
+}

@@ -37,4 +37,8 @@ void str_new_id(char *out, size_t cap, const char *prefix);
  * functions can take "char *err, size_t errlen" that callers may leave out. */
 void str_fmt(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Finds cookie name in a Cookie header ("a=1; b=2"): returns a pointer to its value inside
+ * header with *len bytes (not NUL-terminated), or NULL when header is NULL or holds no
+ * such cookie (an empty value is not a cookie). The first of duplicates wins. */
+const char *str_cookie_value(const char *header, const char *name, size_t *len);
 #endif

@@ -429,6 +429,31 @@ static void test_new_id_small_buffer(void **state)
     assert_int_equal(buf[5], 'Z');
 }
 
+static void test_cookie_value(void **state)
+{
+    (void)state;
+    size_t len;
+    const char *v = str_cookie_value("a=1; cloudya_session=abc.def; b=2", "cloudya_session", &len);
+    assert_non_null(v);
+    assert_int_equal(len, 7);
+    assert_memory_equal(v, "abc.def", 7);
+    v = str_cookie_value("cloudya_session=x", "cloudya_session", &len);
+    assert_non_null(v);
+    assert_int_equal(len, 1);
+    /* a longer name that starts the same, an empty value, no '=' and NULL are not it */
+    assert_null(str_cookie_value("cloudya_session2=x", "cloudya_session", &len));
+    assert_null(str_cookie_value("cloudya_session=; other=1", "cloudya_session", &len));
+    assert_int_equal(len, 0);
+    assert_null(str_cookie_value("cloudya_session", "cloudya_session", &len));
+    assert_null(str_cookie_value(NULL, "cloudya_session", &len));
+    assert_null(str_cookie_value("", "cloudya_session", &len));
+    /* the first of duplicates; blanks and stray separators around */
+    v = str_cookie_value(";;  x=1;\tcloudya_session=first; cloudya_session=second", "cloudya_session", &len);
+    assert_non_null(v);
+    assert_int_equal(len, 5);
+    assert_memory_equal(v, "first", 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_random_hex_format),
         cmocka_unit_test(test_new_id_format_and_uniqueness),
         cmocka_unit_test(test_new_id_small_buffer),
+        cmocka_unit_test(test_cookie_value),
     };
     return cmocka_run_group_tests_name("str", tests, setup, NULL);
 }
