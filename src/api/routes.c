@@ -24,6 +24,13 @@ static const route table[] = {
     {"GET", "/api/stats/history", api_tenant_stats_history, 0},
     {"GET", "/api/admin/containers/unrecorded", api_admin_unrecorded, 0},
     {"GET", "/api/admin/stats", api_admin_stats, 0},
+    /* one usage query per client: up to 1000 of them */
+    {"GET", "/api/admin/clients", api_admin_clients_list, ROUTE_SLOW},
+    {"GET", "/api/admin/clients/:id", api_admin_clients_get, 0},
+    {"PATCH", "/api/admin/clients/:id", api_admin_clients_update, 0},
+    {"GET", "/api/admin/users", api_admin_users_list, 0},
+    {"PATCH", "/api/admin/users/:id", api_admin_users_update, 0},
+    {"GET", "/api/admin/audit", api_admin_audit_list, 0},
     {"GET", "/api/ws", api_ws, 0},
     {"POST", "/api/ws/ticket", api_ws_ticket, 0},
     {"GET", "/metrics", api_metrics, 0},

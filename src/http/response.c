@@ -2,9 +2,11 @@
 #include "response.h"
 
 #include "json.h"
+#include "str.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Serializes and hands the bytes to the server, which frees them after sending. */
 void http_json(http_req *q, int status, json_t *v)
@@ -23,6 +25,20 @@ void http_error(http_req *q, int status, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* A sentence may quote the request (jansson's parse errors do) or be cut mid-character
+     * by the buffer: JSON strings must be UTF-8, so anything else becomes '?' rather than an
+     * answer without its error. */
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        while (k <= 4 && i + k <= n && !str_is_utf8(msg + i, k))
+            k++;
+        if (k > 4 || i + k > n) {
+            msg[i++] = '?';
+            continue;
+        }
+        i += k;
+    }
     http_json(q, status, json_pack("{s:s, s:s}", "error", msg, "code", code));
 }
 

@@ -226,11 +226,12 @@ int store_client_count(store *s, int64_t *n)
     return counted(s->ops->client_count(s->impl, n));
 }
 
-/* Any non-zero disabled is stored as 1. -ENOENT when no such user exists. */
+/* Any non-zero disabled is stored as 1. Through the guarded write of store_user_set_access,
+ * so that no caller can disable the last enabled admin. */
 int store_user_set_disabled(store *s, const char *id, int disabled)
 {
     if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
-    return counted(s->ops->user_set_disabled(s->impl, id, disabled ? 1 : 0));
+    return counted(s->ops->user_set_access(s->impl, id, "", disabled ? 1 : 0));
 }
 
 /* Deletes one user row; -ENOENT when no such user exists. The client stays. */
@@ -245,6 +246,55 @@ int store_client_get(store *s, const char *id, store_client *out)
 {
     if (!s || !out || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
     return counted(s->ops->client_get(s->impl, id, out));
+}
+
+/* A limit outside 1..STORE_LIST_MAX is -EINVAL, not a silently capped answer. */
+int store_client_list(store *s, int limit, store_client **out, size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!s || !out || !n || limit < 1 || limit > STORE_LIST_MAX) return -EINVAL;
+    return counted(s->ops->client_list(s->impl, limit, out, n));
+}
+
+/* Checks the written fields as store_client_user_create does, plus a non-empty plan. */
+int store_client_update(store *s, const store_client *c)
+{
+    if (!s || !c) return -EINVAL;
+    if (!FIELD_OK(c->id, 0) || !FIELD_OK(c->name, 1) || !FIELD_OK(c->plan, 0)) return -EINVAL;
+    if (c->quota_containers < 0 || c->quota_memory_mb < 0 || !isfinite(c->quota_cpus) ||
+        c->quota_cpus < 0)
+        return -EINVAL;
+    return counted(s->ops->client_update(s->impl, c));
+}
+
+/* NULL client_id means "" (every tenant): this list is for admins only, who see all. */
+int store_user_list(store *s, const char *client_id, int limit, store_user **out, size_t *n)
+{
+    if (out) *out = NULL;
+    if (n) *n = 0;
+    if (!client_id) client_id = "";
+    if (!s || !out || !n || limit < 1 || limit > STORE_LIST_MAX ||
+        !str_ok(client_id, STORE_ID_MAX, 1))
+        return -EINVAL;
+    return counted(s->ops->user_list(s->impl, client_id, limit, out, n));
+}
+
+/* role is normalised to "" for "unchanged" and disabled to -1, 0 or 1, so that backends
+ * see exactly three forms of each. */
+int store_user_set_access(store *s, const char *id, const char *role, int disabled)
+{
+    if (!role) role = "";
+    if (!s || !str_ok(id, STORE_ID_MAX, 0)) return -EINVAL;
+    if (role[0] && strcmp(role, "admin") != 0 && strcmp(role, "client") != 0) return -EINVAL;
+    return counted(s->ops->user_set_access(s->impl, id, role, disabled < 0 ? -1 : !!disabled));
+}
+
+/* An empty or NULL role is -EINVAL here: "set the role to nothing" is a caller's mistake. */
+int store_user_set_role(store *s, const char *id, const char *role)
+{
+    if (!role || !role[0]) return -EINVAL;
+    return store_user_set_access(s, id, role, -1);
 }
 
 /* Revoking the same jti twice is not an error (a double logout): the later expiry wins. */

@@ -85,10 +85,42 @@ int store_user_get_by_email(store *s, const char *email, store_user *out);
 int store_user_count_admins(store *s, int64_t *n);
 /* Every client (tenant), for the admin stats. */
 int store_client_count(store *s, int64_t *n);
+/* Any non-zero disabled is stored as 1. -ENOENT when no such user exists; -EPERM (nothing
+ * written) when the user is the last enabled admin: see store_user_set_access. */
 int store_user_set_disabled(store *s, const char *id, int disabled);
 int store_user_delete(store *s, const char *id); /* revokes nothing itself */
 
 int store_client_get(store *s, const char *id, store_client *out);
+
+/* --- administration --------------------------------------------------------------------- */
+#define STORE_LIST_MAX 1000 /* the largest limit the admin lists take */
+
+/* Clients (tenants), oldest first (created_at, then id), at most limit (1..STORE_LIST_MAX).
+ * *out is malloc'ed (free() it); when there is none it is NULL and *n is 0. */
+int store_client_list(store *s, int limit, store_client **out, size_t *n);
+
+/* Writes name, plan, quota_containers, quota_memory_mb and quota_cpus of client c->id (id
+ * and created_at are not written). A quota below what the tenant already uses is accepted:
+ * its containers stay, and store_container_reserve refuses new ones until usage is under it
+ * again. -ENOENT when the client does not exist; -EINVAL for an empty plan or a negative or
+ * non-finite quota. */
+int store_client_update(store *s, const store_client *c);
+
+/* Users, oldest first (created_at, then id), of tenant client_id ("" or NULL: of every
+ * tenant), at most limit (1..STORE_LIST_MAX). password_hash is "" in every row: a list never
+ * carries a hash out of the database. *out as in store_client_list. */
+int store_user_list(store *s, const char *client_id, int limit, store_user **out, size_t *n);
+
+/* Sets the role ("admin" or "client"; NULL or "": unchanged) and the disabled flag (0 or 1;
+ * negative: unchanged) of user id in one atomic step, which never leaves the platform
+ * without an enabled admin: when the user is the last enabled admin and the change would
+ * demote or disable it, nothing is written and the answer is -EPERM, also when two such
+ * changes race (across processes sharing the database too). -ENOENT when no such user
+ * exists; -EINVAL for another role. A change to what is already there is 0. */
+int store_user_set_access(store *s, const char *id, const char *role, int disabled);
+
+/* store_user_set_access(s, id, role, -1): role is required here ("admin" or "client"). */
+int store_user_set_role(store *s, const char *id, const char *role);
 
 /* Records that token jti is revoked until expires_at (after which it is dead anyway). */
 int store_token_revoke(store *s, const char *jti, int64_t expires_at);

@@ -29,9 +29,15 @@ struct store_ops {
     int (*user_get_by_email)(void *impl, const char *email, store_user *out);
     int (*user_count_admins)(void *impl, int64_t *n);
     int (*client_count)(void *impl, int64_t *n);
-    int (*user_set_disabled)(void *impl, const char *id, int disabled);
+    /* role is "" (unchanged), "admin" or "client"; disabled is -1 (unchanged), 0 or 1. The
+     * backend refuses (-EPERM) what would leave no enabled admin, atomically. */
+    int (*user_set_access)(void *impl, const char *id, const char *role, int disabled);
     int (*user_delete)(void *impl, const char *id);
     int (*client_get)(void *impl, const char *id, store_client *out);
+    /* limit is 1..STORE_LIST_MAX; client_id is never NULL ("" means every tenant). */
+    int (*client_list)(void *impl, int limit, store_client **out, size_t *n);
+    int (*client_update)(void *impl, const store_client *c);
+    int (*user_list)(void *impl, const char *client_id, int limit, store_user **out, size_t *n);
     int (*token_revoke)(void *impl, const char *jti, int64_t expires_at);
     int (*token_is_revoked)(void *impl, const char *jti);
     int (*token_purge_expired)(void *impl, int64_t now);

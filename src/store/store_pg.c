@@ -52,12 +52,19 @@
 #define USER_COLS "id, email, name, role, client_id, password_hash, disabled, created_at"
 #define CLIENT_COLS "id, name, plan, quota_containers, quota_memory_mb, quota_cpus, created_at"
 #define AUDIT_COLS "id, time, actor, client_id, action, target, ip, result, detail"
+/* What a user list reads: the hash column is never selected, so it cannot leak from a list. */
+#define USER_LIST_COLS "id, email, name, role, client_id, '' AS password_hash, disabled, created_at"
+/* Serializes every guarded change of a role or disabled flag across sessions and daemons:
+ * without it two admins demoting each other at once would each still see the other. */
+#define ADMINS_LOCK_KEY "7164867432497047858" /* MIGRATE_LOCK_KEY + 1 */
 
 enum {
     S_PING, S_VERSION, S_RECORD_VERSION, S_CLIENT_INSERT, S_CLIENT_GET, S_USER_INSERT,
-    S_USER_GET, S_SESSION_USER, S_USER_BY_EMAIL, S_COUNT_ADMINS, S_CLIENT_COUNT, S_SET_DISABLED, S_USER_DELETE,
+    S_USER_GET, S_SESSION_USER, S_USER_BY_EMAIL, S_COUNT_ADMINS, S_CLIENT_COUNT, S_USER_DELETE,
     S_TOKEN_REVOKE, S_TOKEN_IS_REVOKED, S_TOKEN_PURGE, S_AUDIT_ADD, S_AUDIT_LIST,
-    S_AUDIT_LIST_CLIENT, S_AUDIT_LIST_ACTION, S_AUDIT_LIST_BOTH, S_COUNT
+    S_AUDIT_LIST_CLIENT, S_AUDIT_LIST_ACTION, S_AUDIT_LIST_BOTH, S_ADMINS_LOCK,
+    S_SET_ACCESS, S_USER_EXISTS, S_USER_LIST, S_USER_LIST_CLIENT, S_CLIENT_LIST,
+    S_CLIENT_UPDATE, S_COUNT
 };
 
 _Static_assert(S_COUNT <= PG_CTR_SLOT, "raise PG_CTR_SLOT");
@@ -80,7 +87,6 @@ static const struct pg_sql sql[S_COUNT] = {
     Q(S_USER_BY_EMAIL, "SELECT " USER_COLS " FROM users WHERE email = $1"),
     Q(S_COUNT_ADMINS, "SELECT count(*) FROM users WHERE role = 'admin'"),
     Q(S_CLIENT_COUNT, "SELECT count(*) FROM clients"),
-    Q(S_SET_DISABLED, "UPDATE users SET disabled = $2 WHERE id = $1"),
     Q(S_USER_DELETE, "DELETE FROM users WHERE id = $1"),
     Q(S_TOKEN_REVOKE, "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) "
                       "ON CONFLICT (jti) DO UPDATE SET "
@@ -94,6 +100,22 @@ static const struct pg_sql sql[S_COUNT] = {
     Q(S_AUDIT_LIST_ACTION, AUDIT_SELECT "WHERE action = $1 ORDER BY id DESC LIMIT $2"),
     Q(S_AUDIT_LIST_BOTH,
       AUDIT_SELECT "WHERE client_id = $1 AND action = $2 ORDER BY id DESC LIMIT $3"),
+    Q(S_ADMINS_LOCK, "SELECT pg_advisory_xact_lock(" ADMINS_LOCK_KEY ")"),
+    /* $2: the new role or "" (unchanged); $3: the new disabled flag or -1 (unchanged). The
+     * row is written unless it is an enabled admin that would stop being one while no other
+     * enabled admin exists (checked under S_ADMINS_LOCK, taken first). */
+    Q(S_SET_ACCESS,
+      "UPDATE users SET role = coalesce(nullif($2::text, ''), role), "
+      "disabled = CASE WHEN $3::int < 0 THEN disabled ELSE $3::int END WHERE id = $1 AND ("
+      "role <> 'admin' OR disabled <> 0 OR ($2::text <> 'client' AND $3::int <> 1) OR EXISTS ("
+      "SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id <> $1))"),
+    Q(S_USER_EXISTS, "SELECT 1 FROM users WHERE id = $1"),
+    Q(S_USER_LIST, "SELECT " USER_LIST_COLS " FROM users ORDER BY created_at, id LIMIT $1"),
+    Q(S_USER_LIST_CLIENT, "SELECT " USER_LIST_COLS " FROM users WHERE client_id = $1 "
+                          "ORDER BY created_at, id LIMIT $2"),
+    Q(S_CLIENT_LIST, "SELECT " CLIENT_COLS " FROM clients ORDER BY created_at, id LIMIT $1"),
+    Q(S_CLIENT_UPDATE, "UPDATE clients SET name = $2, plan = $3, quota_containers = $4, "
+                       "quota_memory_mb = $5, quota_cpus = $6 WHERE id = $1"),
 };
 
 struct pg_store {
@@ -622,11 +644,72 @@ static int client_count(void *impl, int64_t *n)
     return count_rows(impl, S_CLIENT_COUNT, __func__, n);
 }
 
-/* Replaying it sets the same value and matches the same row. */
-static int user_set_disabled(void *impl, const char *id, int disabled)
+struct access {
+    const char *id, *role;
+    int disabled;
+};
+
+/* The lock, the guarded UPDATE and, when it touched nothing, whether the user exists
+ * (-EPERM: the last enabled admin) or not (-ENOENT), in one transaction. */
+static int access_body(struct pgc *c, void *ctx)
 {
-    return pg_write(impl, __func__, PG_IDEMPOTENT, 1, &sql[S_SET_DISABLED],
-                    PARAMS(PT(id), PI(disabled)));
+    const struct access *x = ctx;
+    PGresult *r = NULL;
+    int ret = pg_begin(c);
+    if (ret == 0) ret = pg_exec(c, &sql[S_ADMINS_LOCK], NULL, 0, NULL);
+    if (ret == 0)
+        ret = pg_exec(c, &sql[S_SET_ACCESS], PARAMS(PT(x->id), PT(x->role), PI(x->disabled)),
+                      &r);
+    if (ret == 0 && pg_changes(r) == 0) {
+        PQclear(r);
+        r = NULL;
+        ret = pg_exec(c, &sql[S_USER_EXISTS], PARAMS(PT(x->id)), &r);
+        if (ret == 0) ret = PQntuples(r) > 0 ? -EPERM : -ENOENT;
+    }
+    if (ret == 0) ret = pg_commit(c);
+    PQclear(r);
+    return ret;
+}
+
+/* Idempotent: a replay after a lost COMMIT finds the user already changed, which the guard
+ * lets through (it is no longer an enabled admin, or still is one), and answers 0 again. */
+static int user_set_access(void *impl, const char *id, const char *role, int disabled)
+{
+    struct access x = {id, role, disabled};
+    return pg_run(impl, __func__, PG_IDEMPOTENT, access_body, &x);
+}
+
+/* The list cap is the limit: LIMIT holds it, pg_list enforces it on memory. */
+static int client_list(void *impl, int limit, store_client **out, size_t *n)
+{
+    void *rows = NULL;
+    int ret = pg_list(impl, __func__, &sql[S_CLIENT_LIST], PARAMS(PI(limit)), sizeof **out,
+                      (size_t)limit, read_client, &rows, n);
+    if (ret == 0) *out = rows;
+    return ret;
+}
+
+static int user_list(void *impl, const char *client_id, int limit, store_user **out, size_t *n)
+{
+    void *rows = NULL;
+    int ret;
+    if (client_id[0])
+        ret = pg_list(impl, __func__, &sql[S_USER_LIST_CLIENT], PARAMS(PT(client_id), PI(limit)),
+                      sizeof **out, (size_t)limit, read_user, &rows, n);
+    else
+        ret = pg_list(impl, __func__, &sql[S_USER_LIST], PARAMS(PI(limit)), sizeof **out,
+                      (size_t)limit, read_user, &rows, n);
+    if (ret == 0) *out = rows;
+    return ret;
+}
+
+/* Replaying it writes the same values to the same row. PostgreSQL's row count is the rows
+ * the WHERE matched, also when no value changed. */
+static int client_update(void *impl, const store_client *cl)
+{
+    return pg_write(impl, __func__, PG_IDEMPOTENT, 1, &sql[S_CLIENT_UPDATE],
+                    PARAMS(PT(cl->id), PT(cl->name), PT(cl->plan), PI(cl->quota_containers),
+                           PI(cl->quota_memory_mb), PR(cl->quota_cpus)));
 }
 
 /* Not idempotent: a replay after a lost answer would say -ENOENT. */
@@ -803,9 +886,12 @@ static const struct store_ops pg_ops = {
     .user_get_by_email = user_get_by_email,
     .user_count_admins = user_count_admins,
     .client_count = client_count,
-    .user_set_disabled = user_set_disabled,
+    .user_set_access = user_set_access,
     .user_delete = user_delete,
     .client_get = client_get,
+    .client_list = client_list,
+    .client_update = client_update,
+    .user_list = user_list,
     .token_revoke = token_revoke,
     .token_is_revoked = token_is_revoked,
     .token_purge_expired = token_purge_expired,

@@ -35,6 +35,8 @@
 #define USER_COLS "id, email, name, role, client_id, password_hash, disabled, created_at"
 #define CLIENT_COLS "id, name, plan, quota_containers, quota_memory_mb, quota_cpus, created_at"
 #define AUDIT_COLS "id, time, actor, client_id, action, target, ip, result, detail"
+/* What a user list reads: the hash column is never selected, so it cannot leak from a list. */
+#define USER_LIST_COLS "id, email, name, role, client_id, '' AS password_hash, disabled, created_at"
 
 /* One statement per filter combination, so that each uses its own index. */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -53,7 +55,22 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_GET_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
     [ST_USER_COUNT_ADMINS] = "SELECT count(*) FROM users WHERE role = 'admin'",
     [ST_CLIENT_COUNT] = "SELECT count(*) FROM clients",
-    [ST_USER_SET_DISABLED] = "UPDATE users SET disabled = ?2 WHERE id = ?1",
+    /* ?2 is the new role or "" (unchanged), ?3 the new disabled flag or -1 (unchanged). The
+     * row is written unless it is an enabled admin that would stop being one while no other
+     * enabled admin exists; the caller holds the write lock (BEGIN IMMEDIATE), so the check
+     * and the write are one step. */
+    [ST_USER_SET_ACCESS] =
+        "UPDATE users SET role = coalesce(nullif(?2, ''), role), "
+        "disabled = CASE WHEN ?3 < 0 THEN disabled ELSE ?3 END WHERE id = ?1 AND ("
+        "role <> 'admin' OR disabled <> 0 OR (?2 <> 'client' AND ?3 <> 1) OR EXISTS ("
+        "SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id <> ?1))",
+    [ST_USER_EXISTS] = "SELECT 1 FROM users WHERE id = ?1",
+    [ST_USER_LIST] = "SELECT " USER_LIST_COLS " FROM users ORDER BY created_at, id LIMIT ?2",
+    [ST_USER_LIST_CLIENT] = "SELECT " USER_LIST_COLS " FROM users WHERE client_id = ?1 "
+                            "ORDER BY created_at, id LIMIT ?2",
+    [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY created_at, id LIMIT ?2",
+    [ST_CLIENT_UPDATE] = "UPDATE clients SET name = ?2, plan = ?3, quota_containers = ?4, "
+                         "quota_memory_mb = ?5, quota_cpus = ?6 WHERE id = ?1",
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [ST_TOKEN_REVOKE] = "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2) "
                         "ON CONFLICT (jti) DO UPDATE SET "
@@ -478,18 +495,33 @@ static int client_count(void *impl, int64_t *n)
     return count_rows(impl, ST_CLIENT_COUNT, __func__, n);
 }
 
-static int user_set_disabled(void *impl, const char *id, int disabled)
+/* One write transaction: the guarded UPDATE, and when it touched nothing, whether the user
+ * exists (-EPERM: the last enabled admin) or not (-ENOENT). */
+static int user_set_access(void *impl, const char *id, const char *role, int disabled)
 {
     struct sqlite_store *ss = impl;
     struct conn *c = sqlite_conn_acquire(ss, __func__);
     sqlite3_stmt *st = NULL;
-    int ret = prep(c, ST_USER_SET_DISABLED, &st);
-    if (ret < 0 || (ret = bind_text(c, st, 1, id)) < 0 ||
-        (ret = bind_i64(c, st, 2, disabled)) < 0 || (ret = sqlite_step(c, st)) < 0)
+    int changed = 0;
+    int ret = sqlite_exec_stmt(c, ST_BEGIN);
+    if (ret < 0 || (ret = prep(c, ST_USER_SET_ACCESS, &st)) < 0 ||
+        (ret = bind_text(c, st, 1, id)) < 0 || (ret = bind_text(c, st, 2, role)) < 0 ||
+        (ret = bind_i64(c, st, 3, disabled)) < 0 || (ret = sqlite_step(c, st)) < 0)
         goto out;
-    ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
+    changed = sqlite3_changes(c->db) > 0;
+    sqlite_done(st);
+    st = NULL;
+    if (changed) {
+        ret = sqlite_exec_stmt(c, ST_COMMIT);
+        goto out;
+    }
+    if ((ret = prep(c, ST_USER_EXISTS, &st)) < 0 || (ret = bind_text(c, st, 1, id)) < 0 ||
+        (ret = sqlite_step(c, st)) < 0)
+        goto out;
+    ret = ret == 1 ? -EPERM : -ENOENT;
 out:
     sqlite_done(st);
+    if (ret < 0) sqlite_rollback(c);
     sqlite_conn_release(ss, c);
     return ret;
 }
@@ -607,6 +639,64 @@ static int audit_list(void *impl, const char *client_id, const char *action, int
         goto out;
     ret = sqlite_collect(c, st, sizeof **out, (size_t)limit, read_audit, &rows, n);
     if (ret == 0) *out = rows;
+out:
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
+    return ret;
+}
+
+/* Runs list statement id (key in ?1 when not NULL, the limit in ?2) into at most limit rows
+ * of row_size bytes: the clients and users lists. */
+static int list_rows(struct sqlite_store *ss, const char *op, enum stmt_id id, const char *key,
+                     int limit, size_t row_size, sqlite_row_reader read_row, void **out,
+                     size_t *n)
+{
+    struct conn *c = sqlite_conn_acquire(ss, op);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, id, &st);
+    if (ret < 0 || (key && (ret = bind_text(c, st, 1, key)) < 0) ||
+        (ret = bind_i64(c, st, 2, limit)) < 0)
+        goto out;
+    ret = sqlite_collect(c, st, row_size, (size_t)limit, read_row, out, n);
+out:
+    sqlite_done(st);
+    sqlite_conn_release(ss, c);
+    return ret;
+}
+
+static int client_list(void *impl, int limit, store_client **out, size_t *n)
+{
+    void *rows = NULL;
+    int ret = list_rows(impl, __func__, ST_CLIENT_LIST, NULL, limit, sizeof **out, read_client,
+                        &rows, n);
+    if (ret == 0) *out = rows;
+    return ret;
+}
+
+static int user_list(void *impl, const char *client_id, int limit, store_user **out, size_t *n)
+{
+    void *rows = NULL;
+    int ret = list_rows(impl, __func__, client_id[0] ? ST_USER_LIST_CLIENT : ST_USER_LIST,
+                        client_id[0] ? client_id : NULL, limit, sizeof **out, read_user, &rows,
+                        n);
+    if (ret == 0) *out = rows;
+    return ret;
+}
+
+/* sqlite3_changes counts the rows the WHERE matched, also when no value changed. */
+static int client_update(void *impl, const store_client *cl)
+{
+    struct sqlite_store *ss = impl;
+    struct conn *c = sqlite_conn_acquire(ss, __func__);
+    sqlite3_stmt *st = NULL;
+    int ret = prep(c, ST_CLIENT_UPDATE, &st);
+    if (ret < 0 || (ret = bind_text(c, st, 1, cl->id)) < 0 ||
+        (ret = bind_text(c, st, 2, cl->name)) < 0 || (ret = bind_text(c, st, 3, cl->plan)) < 0 ||
+        (ret = bind_i64(c, st, 4, cl->quota_containers)) < 0 ||
+        (ret = bind_i64(c, st, 5, cl->quota_memory_mb)) < 0 ||
+        (ret = bind_dbl(c, st, 6, cl->quota_cpus)) < 0 || (ret = sqlite_step(c, st)) < 0)
+        goto out;
+    ret = sqlite3_changes(c->db) > 0 ? 0 : -ENOENT;
 out:
     sqlite_done(st);
     sqlite_conn_release(ss, c);
@@ -864,9 +954,12 @@ static const struct store_ops sqlite_ops = {
     .user_get_by_email = user_get_by_email,
     .user_count_admins = user_count_admins,
     .client_count = client_count,
-    .user_set_disabled = user_set_disabled,
+    .user_set_access = user_set_access,
     .user_delete = user_delete,
     .client_get = client_get,
+    .client_list = client_list,
+    .client_update = client_update,
+    .user_list = user_list,
     .token_revoke = token_revoke,
     .token_is_revoked = token_is_revoked,
     .token_purge_expired = token_purge_expired,

@@ -11,6 +11,7 @@
 #ifndef CLOUDYA_TEST_STORE_CONTRACT_H
 #define CLOUDYA_TEST_STORE_CONTRACT_H
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -428,6 +429,352 @@ static void test_concurrent(void **state)
     assert_int_equal(admins, THREADS * PER_THREAD / 10);
 }
 
+/* ---- administration: client and user lists, client updates, roles ----------------------- */
+
+static void test_client_list(void **state)
+{
+    struct fix *f = *state;
+    store_client *rows = NULL;
+    size_t n = 7;
+    assert_int_equal(store_client_list(f->s, 10, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    create_pair(f->s, 1, "client");
+    create_pair(f->s, 2, "admin");
+    create_pair(f->s, 3, "client");
+    /* Oldest first, whatever the order of the ids; equal times fall back to the id. */
+    raw_exec(f, "UPDATE clients SET created_at = 300 WHERE id = 'client-1'");
+    raw_exec(f, "UPDATE clients SET created_at = 100 WHERE id = 'client-3'");
+    raw_exec(f, "UPDATE clients SET created_at = 300 WHERE id = 'client-2'");
+    assert_int_equal(store_client_list(f->s, 10, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(rows[0].id, "client-3");
+    assert_int_equal(rows[0].created_at, 100);
+    assert_string_equal(rows[1].id, "client-1");
+    assert_string_equal(rows[2].id, "client-2");
+    assert_string_equal(rows[1].name, "Client 1");
+    assert_string_equal(rows[1].plan, "starter");
+    assert_int_equal(rows[1].quota_containers, 5);
+    assert_int_equal(rows[1].quota_memory_mb, 2048);
+    assert_true(rows[1].quota_cpus == 2.5);
+    free(rows);
+    assert_int_equal(store_client_list(f->s, 2, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[1].id, "client-1");
+    free(rows);
+    assert_int_equal(store_client_list(f->s, STORE_LIST_MAX, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    free(rows);
+}
+
+/* A container row for the quota check below, of memory_mb and cpus. */
+static int admin_reserve(store *s, const char *id, int memory_mb, double cpus)
+{
+    store_container c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.client_id, sizeof c.client_id, "%s", "client-1");
+    snprintf(c.name, sizeof c.name, "%s", id);
+    snprintf(c.service_type, sizeof c.service_type, "%s", "nginx");
+    snprintf(c.image, sizeof c.image, "%s", "nginx:alpine");
+    c.memory_mb = memory_mb;
+    c.cpus = cpus;
+    return store_container_reserve(s, &c, NULL);
+}
+
+static void test_client_update(void **state)
+{
+    struct fix *f = *state;
+    store_client c, got;
+    store_user u;
+    make_pair(1, "client", &c, &u);
+    assert_int_equal(store_client_user_create(f->s, &c, &u), 0);
+    create_pair(f->s, 2, "client");
+
+    snprintf(c.name, sizeof c.name, "%s", "Renamed \xc3\xa9"); /* UTF-8 survives */
+    snprintf(c.plan, sizeof c.plan, "%s", "enterprise");
+    c.quota_containers = 100000;
+    c.quota_memory_mb = 16777216;
+    c.quota_cpus = 0.25;
+    int64_t created = c.created_at;
+    c.created_at = 42; /* not written */
+    assert_int_equal(store_client_update(f->s, &c), 0);
+    assert_int_equal(store_client_get(f->s, "client-1", &got), 0);
+    assert_string_equal(got.name, "Renamed \xc3\xa9");
+    assert_string_equal(got.plan, "enterprise");
+    assert_int_equal(got.quota_containers, 100000);
+    assert_int_equal(got.quota_memory_mb, 16777216);
+    assert_true(got.quota_cpus == 0.25);
+    assert_int_equal(got.created_at, created);
+    /* The other client is untouched; writing the same values again is still 0. */
+    assert_int_equal(store_client_get(f->s, "client-2", &got), 0);
+    assert_string_equal(got.plan, "starter");
+    assert_int_equal(got.quota_containers, 5);
+    assert_int_equal(store_client_update(f->s, &c), 0);
+
+    /* Quotas may go below what is used: the rows stay, new reservations are refused. */
+    c.quota_containers = 3;
+    c.quota_memory_mb = 1000;
+    c.quota_cpus = 2;
+    assert_int_equal(store_client_update(f->s, &c), 0);
+    assert_int_equal(admin_reserve(f->s, "ctr-a", 400, 0.5), 0);
+    assert_int_equal(admin_reserve(f->s, "ctr-b", 400, 0.5), 0);
+    c.quota_containers = 1;
+    c.quota_memory_mb = 0;
+    c.quota_cpus = 0;
+    assert_int_equal(store_client_update(f->s, &c), 0);
+    int count = -1, memory = -1;
+    assert_int_equal(store_container_usage(f->s, "client-1", &count, NULL, &memory, NULL), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(memory, 800);
+    assert_int_equal(admin_reserve(f->s, "ctr-c", 0, 0), -EDQUOT);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM containers"), 2);
+
+    snprintf(c.id, sizeof c.id, "%s", "client-9");
+    assert_int_equal(store_client_update(f->s, &c), -ENOENT);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM clients"), 2);
+}
+
+static void test_user_list(void **state)
+{
+    struct fix *f = *state;
+    store_user *rows = NULL;
+    size_t n = 7;
+    assert_int_equal(store_user_list(f->s, "", 10, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+    create_pair(f->s, 1, "client");
+    create_pair(f->s, 2, "admin");
+    create_pair(f->s, 3, "client");
+    /* A second user in client-1, the oldest of all. */
+    raw_exec(f, "INSERT INTO users (id, email, name, role, client_id, password_hash, disabled, "
+                "created_at) VALUES ('user-1b', 'b@example.com', 'B', 'client', 'client-1', "
+                "'$argon2id$secret', 1, 5)");
+    raw_exec(f, "UPDATE users SET created_at = 50 WHERE id = 'user-3'");
+    assert_int_equal(store_user_list(f->s, NULL, 10, &rows, &n), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(rows[0].id, "user-1b");
+    assert_string_equal(rows[1].id, "user-3");
+    assert_string_equal(rows[2].id, "user-1");
+    assert_string_equal(rows[3].id, "user-2");
+    assert_string_equal(rows[0].email, "b@example.com");
+    assert_string_equal(rows[0].name, "B");
+    assert_string_equal(rows[0].role, "client");
+    assert_string_equal(rows[0].client_id, "client-1");
+    assert_int_equal(rows[0].disabled, 1);
+    assert_int_equal(rows[0].created_at, 5);
+    assert_string_equal(rows[3].role, "admin");
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rows[i].password_hash, ""); /* never out of the database */
+    free(rows);
+
+    assert_int_equal(store_user_list(f->s, "client-1", 10, &rows, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].id, "user-1b");
+    assert_string_equal(rows[1].id, "user-1");
+    assert_string_equal(rows[1].password_hash, "");
+    free(rows);
+    assert_int_equal(store_user_list(f->s, "client-1", 1, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].id, "user-1b");
+    free(rows);
+    assert_int_equal(store_user_list(f->s, "", 3, &rows, &n), 0);
+    assert_int_equal(n, 3);
+    free(rows);
+    assert_int_equal(store_user_list(f->s, "client-9", 10, &rows, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(rows);
+}
+
+static int64_t enabled_admins(struct fix *f)
+{
+    return raw_count(f, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0");
+}
+
+static void test_user_set_access(void **state)
+{
+    struct fix *f = *state;
+    store_user u;
+    create_pair(f->s, 1, "admin");
+    create_pair(f->s, 2, "client");
+    /* Promote, demote, disable, enable, both at once; the rest of the row stays. */
+    assert_int_equal(store_user_set_role(f->s, "user-2", "admin"), 0);
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_string_equal(u.role, "admin");
+    assert_int_equal(u.disabled, 0);
+    assert_string_equal(u.email, "user2@example.com");
+    assert_string_equal(u.password_hash, "$argon2id$v=19$m=65536,t=2,p=1$2");
+    assert_int_equal(store_user_set_access(f->s, "user-2", "client", 1), 0);
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_string_equal(u.role, "client");
+    assert_int_equal(u.disabled, 1);
+    assert_int_equal(store_user_set_access(f->s, "user-2", NULL, 0), 0);
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_string_equal(u.role, "client");
+    assert_int_equal(u.disabled, 0);
+    assert_int_equal(store_user_set_access(f->s, "user-2", "", 5), 0); /* stored as 1 */
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_int_equal(u.disabled, 1);
+    assert_int_equal(store_user_set_access(f->s, "user-2", "admin", -1), 0);
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_string_equal(u.role, "admin");
+    assert_int_equal(u.disabled, 1); /* unchanged */
+    assert_int_equal(store_user_set_access(f->s, "user-2", NULL, -1), 0); /* nothing to do */
+
+    assert_int_equal(store_user_set_role(f->s, "nobody", "admin"), -ENOENT);
+    assert_int_equal(store_user_set_access(f->s, "nobody", NULL, 1), -ENOENT);
+    assert_int_equal(store_user_set_disabled(f->s, "nobody", 1), -ENOENT);
+    assert_int_equal(store_user_set_role(f->s, "user-2", "root"), -EINVAL);
+    assert_int_equal(store_user_set_role(f->s, "user-2", ""), -EINVAL);
+    assert_int_equal(store_user_set_role(f->s, "user-2", NULL), -EINVAL);
+    assert_int_equal(store_user_set_access(f->s, "user-2", "Admin", 0), -EINVAL);
+    assert_int_equal(store_user_get(f->s, "user-2", &u), 0);
+    assert_string_equal(u.role, "admin");
+}
+
+/* The platform never loses its last enabled admin through a role or disabled change. */
+static void test_last_admin_guard(void **state)
+{
+    struct fix *f = *state;
+    store_user u;
+    create_pair(f->s, 1, "admin");
+    create_pair(f->s, 2, "client");
+    create_pair(f->s, 3, "admin");
+    assert_int_equal(store_user_set_disabled(f->s, "user-3", 1), 0); /* one enabled left */
+    assert_int_equal(store_user_set_role(f->s, "user-1", "client"), -EPERM);
+    assert_int_equal(store_user_set_disabled(f->s, "user-1", 1), -EPERM);
+    assert_int_equal(store_user_set_access(f->s, "user-1", "client", 1), -EPERM);
+    assert_int_equal(store_user_set_access(f->s, "user-1", "admin", 1), -EPERM);
+    assert_int_equal(store_user_set_access(f->s, "user-1", "client", 0), -EPERM);
+    assert_int_equal(store_user_get(f->s, "user-1", &u), 0);
+    assert_string_equal(u.role, "admin");
+    assert_int_equal(u.disabled, 0);
+    /* What keeps it an enabled admin is allowed; so is anything done to other users. */
+    assert_int_equal(store_user_set_access(f->s, "user-1", "admin", 0), 0);
+    assert_int_equal(store_user_set_disabled(f->s, "user-1", 0), 0);
+    assert_int_equal(store_user_set_role(f->s, "user-3", "client"), 0); /* a disabled admin */
+    assert_int_equal(store_user_set_disabled(f->s, "user-2", 1), 0);
+    /* With a second enabled admin either may go, and then the other is the last. */
+    assert_int_equal(store_user_set_access(f->s, "user-3", "admin", 0), 0);
+    assert_int_equal(enabled_admins(f), 2);
+    assert_int_equal(store_user_set_role(f->s, "user-1", "client"), 0);
+    assert_int_equal(store_user_set_disabled(f->s, "user-3", 1), -EPERM);
+    assert_int_equal(store_user_set_role(f->s, "user-3", "client"), -EPERM);
+    assert_int_equal(enabled_admins(f), 1);
+    assert_int_equal(store_user_get(f->s, "user-3", &u), 0);
+    assert_string_equal(u.role, "admin");
+    /* Without any enabled admin (a database made by hand) nothing is refused. */
+    raw_exec(f, "UPDATE users SET disabled = 1 WHERE id = 'user-3'");
+    assert_int_equal(store_user_set_disabled(f->s, "user-2", 0), 0);
+    assert_int_equal(store_user_set_role(f->s, "user-3", "client"), 0);
+}
+
+#define RACE_ROUNDS 40
+
+struct racer {
+    store *s;
+    pthread_barrier_t *start;
+    const char *target;
+    int use_disable;
+    int ret;
+};
+
+static void *racer_run(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->start);
+    r->ret = r->use_disable ? store_user_set_disabled(r->s, r->target, 1)
+                            : store_user_set_role(r->s, r->target, "client");
+    return NULL;
+}
+
+/* Two admins taking each other's admin role (or account) at the same moment, as two
+ * dashboards could: exactly one wins, every time, so one enabled admin always remains. */
+static void test_last_admin_race(void **state)
+{
+    struct fix *f = *state;
+    pthread_barrier_t start;
+    create_pair(f->s, 1, "admin");
+    create_pair(f->s, 2, "admin");
+    assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        struct racer a = {f->s, &start, "user-2", round % 2, 1};
+        struct racer b = {f->s, &start, "user-1", round % 3 == 0, 1};
+        pthread_t ta, tb;
+        assert_int_equal(pthread_create(&ta, NULL, racer_run, &a), 0);
+        assert_int_equal(pthread_create(&tb, NULL, racer_run, &b), 0);
+        assert_int_equal(pthread_join(ta, NULL), 0);
+        assert_int_equal(pthread_join(tb, NULL), 0);
+        assert_true((a.ret == 0 && b.ret == -EPERM) || (a.ret == -EPERM && b.ret == 0));
+        assert_int_equal(enabled_admins(f), 1);
+        assert_int_equal(store_user_set_access(f->s, "user-1", "admin", 0), 0);
+        assert_int_equal(store_user_set_access(f->s, "user-2", "admin", 0), 0);
+    }
+    pthread_barrier_destroy(&start);
+}
+
+static void test_admin_invalid_args(void **state)
+{
+    struct fix *f = *state;
+    store_client c, *cl = &c;
+    store_user u, *ul = &u;
+    size_t n = 9;
+    char longid[STORE_ID_MAX + 8];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+
+    assert_int_equal(store_client_list(f->s, 0, &cl, &n), -EINVAL);
+    assert_null(cl);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_client_list(f->s, STORE_LIST_MAX + 1, &cl, &n), -EINVAL);
+    assert_int_equal(store_client_list(f->s, -5, &cl, &n), -EINVAL);
+    assert_int_equal(store_client_list(NULL, 10, &cl, &n), -EINVAL);
+    assert_int_equal(store_client_list(f->s, 10, NULL, &n), -EINVAL);
+    assert_int_equal(store_client_list(f->s, 10, &cl, NULL), -EINVAL);
+    assert_int_equal(store_user_list(f->s, "", 0, &ul, &n), -EINVAL);
+    assert_null(ul);
+    assert_int_equal(store_user_list(f->s, "", STORE_LIST_MAX + 1, &ul, &n), -EINVAL);
+    assert_int_equal(store_user_list(f->s, longid, 10, &ul, &n), -EINVAL);
+    assert_int_equal(store_user_list(NULL, "", 10, &ul, &n), -EINVAL);
+    assert_int_equal(store_user_list(f->s, "", 10, NULL, &n), -EINVAL);
+
+    make_pair(1, "client", &c, &u);
+    assert_int_equal(store_client_user_create(f->s, &c, &u), 0);
+    assert_int_equal(store_client_update(NULL, &c), -EINVAL);
+    assert_int_equal(store_client_update(f->s, NULL), -EINVAL);
+    c.quota_containers = -1;
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    make_pair(1, "client", &c, &u);
+    c.quota_memory_mb = -1;
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    make_pair(1, "client", &c, &u);
+    c.quota_cpus = -0.5;
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    c.quota_cpus = NAN;
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    c.quota_cpus = INFINITY;
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    make_pair(1, "client", &c, &u);
+    c.plan[0] = '\0';
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    make_pair(1, "client", &c, &u);
+    c.id[0] = '\0';
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    make_pair(1, "client", &c, &u);
+    memset(c.name, 'n', sizeof c.name); /* no NUL inside the buffer */
+    assert_int_equal(store_client_update(f->s, &c), -EINVAL);
+    assert_int_equal(store_client_get(f->s, "client-1", &c), 0);
+    assert_string_equal(c.plan, "starter"); /* none of it was written */
+    assert_int_equal(c.quota_containers, 5);
+
+    assert_int_equal(store_user_set_access(NULL, "user-1", "admin", 0), -EINVAL);
+    assert_int_equal(store_user_set_access(f->s, NULL, "admin", 0), -EINVAL);
+    assert_int_equal(store_user_set_access(f->s, "", "admin", 0), -EINVAL);
+    assert_int_equal(store_user_set_access(f->s, longid, "admin", 0), -EINVAL);
+    assert_int_equal(store_user_set_role(NULL, "user-1", "admin"), -EINVAL);
+    assert_int_equal(store_user_set_disabled(NULL, "user-1", 1), -EINVAL);
+}
+
 #define STORE_CONTRACT_TESTS(setup, teardown)                                                      \
     cmocka_unit_test_setup_teardown(test_open_migrate_reopen, setup, teardown),                    \
         cmocka_unit_test_setup_teardown(test_client_user_create_and_get, setup, teardown),         \
@@ -442,6 +789,13 @@ static void test_concurrent(void **state)
         cmocka_unit_test_setup_teardown(test_invalid_args, setup, teardown),                       \
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),               \
         cmocka_unit_test_setup_teardown(test_db_error_is_eio, setup, teardown),                    \
-        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown)
+        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(test_client_list, setup, teardown),                        \
+        cmocka_unit_test_setup_teardown(test_client_update, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_user_list, setup, teardown),                          \
+        cmocka_unit_test_setup_teardown(test_user_set_access, setup, teardown),                    \
+        cmocka_unit_test_setup_teardown(test_last_admin_guard, setup, teardown),                   \
+        cmocka_unit_test_setup_teardown(test_last_admin_race, setup, teardown),                    \
+        cmocka_unit_test_setup_teardown(test_admin_invalid_args, setup, teardown)
 
 #endif
