@@ -311,7 +311,15 @@ static void *log_main(void *arg)
         !atomic_load(&l->stop))
         send_error(l->s, e.code, "logs of %s: %s", l->ct.name, e.msg);
     atomic_fetch_sub(&log_followers, 1);
-    sess_unref(l->s);
+    /* The stream ended on its own (the container stopped): the session must not keep a
+     * pointer to l, or its next subscribe or unsubscribe would read freed memory. */
+    struct sess *s = l->s;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < LIVE_LOGS_MAX; i++)
+        if (s->logs[i] == l)
+            s->logs[i] = NULL;
+    pthread_mutex_unlock(&s->mu);
+    sess_unref(s);
     free(l);
     return NULL;
 }

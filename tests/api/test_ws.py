@@ -200,6 +200,30 @@ def test_logs_follow(wd):
     ws.close()
 
 
+def test_logs_stream_that_ends_then_resubscribe(wd):
+    """A followed container that stops ends its log stream on the server's side; unsubscribing
+    and subscribing again afterwards must work (it once read the ended stream's freed
+    record). The daemon's sanitizer build checks the memory at teardown."""
+    u = wd.new_user()
+    cid = create(wd, u["token"], "logger")
+    ws = connect(wd, u["token"])
+    send(ws, type="subscribe", topic="logs", containerId=cid, tail=0)
+    until(ws, lambda m: m["type"] == "log", what="a log line")
+    r = wd.post("/api/containers/%s/stop" % cid, token=u["token"], timeout=60)
+    assert r.status_code == 200, r.text
+    time.sleep(1.5)  # the stream ends with the container
+    drain(ws, 0.3)
+    send(ws, type="unsubscribe", topic="logs", containerId=cid)
+    send(ws, type="subscribe", topic="logs", containerId=cid, tail=1)
+    sync(ws)
+    assert wd.post("/api/containers/%s/start" % cid, token=u["token"], timeout=60).status_code == 200
+    send(ws, type="unsubscribe", topic="logs", containerId=cid)
+    send(ws, type="subscribe", topic="logs", containerId=cid, tail=0)
+    until(ws, lambda m: m["type"] == "log", what="a log line after the restart")
+    ws.close()
+    assert wd.alive()
+
+
 @pytest.mark.parametrize("msg,code", [
     ("not json", "bad_message"),
     ("[1,2]", "bad_message"),
