@@ -8,10 +8,21 @@ WERROR    ?= true
 FUZZ_SECONDS ?= 60
 PY        := /usr/bin/python3
 
-.PHONY: all deps run test unit asan api check-banned fuzz bench install clean
+.PHONY: all web e2e deps run test unit asan api check-banned fuzz bench install clean
 
-all: $(BUILD)/build.ninja
+all: $(BUILD)/build.ninja web
 	ninja -C $(BUILD)
+
+# The dashboard: npm installs the locked dependencies (web/package-lock.json) into
+# web/node_modules, then web/build.mjs writes web/dist, which cloudyad serves.
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.package-lock.json $(shell find web/src -type f 2>/dev/null) web/build.mjs
+	cd web && node build.mjs
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@scripts/deps.sh build
+	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 $(BUILD)/build.ninja:
 	@scripts/deps.sh build
@@ -44,6 +55,11 @@ asan: $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 	meson test -C $(ASAN) --print-errorlogs
 
+# The dashboard's browser tests alone (Chromium, against the sanitizer build).
+e2e: web $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+	CLOUDYA_BUILD=$(ASAN) tests/e2e/run.sh
+
 check-banned:
 	@scripts/check-banned.sh
 
@@ -65,6 +81,8 @@ install: all
 	meson configure $(BUILD) --prefix=$(PREFIX) >/dev/null
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	install -d $(DESTDIR)$(PREFIX)/share/cloudya/web
+	cp -R web/dist/. $(DESTDIR)$(PREFIX)/share/cloudya/web/
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) web/dist

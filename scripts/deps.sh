@@ -31,6 +31,8 @@ need_pc libcrypto libssl-dev # SHA-1 for the WebSocket handshake
 need_pc libedit libedit-dev
 need_pc ncursesw libncurses-dev
 need_cmd dockerd docker.io
+need_cmd node nodejs   # builds the dashboard (web/build.mjs)
+need_cmd npm npm       # installs its locked dependencies from the npm registry
 # scripts/images.sh builds the service images offline (make run needs them)
 need_pkg debootstrap # in /usr/sbin, often not on a user's PATH
 need_pkg busybox-static # its /bin/busybox goes into cloudya/busybox:test
@@ -49,6 +51,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_pkg postgresql     # a throw-away cluster per test run (scripts/pg.sh)
   need_cmd promtool prometheus # `promtool check metrics` on /metrics
   need_cmd tmux tmux           # drives `cloudya top` in the CLI tests
+  need_cmd chromium chromium   # the browser tests (tests/e2e/, playwright-core)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -33,6 +33,7 @@ if [ "$admins" = 0 ] && [ -z "${CLOUDYA_ADMIN_EMAIL:-}" ]; then
 MSG
 fi
 cat <<MSG
+  Dashboard: http://localhost:$PORT/ (log in with the admin above, or register)
   cloudyad serves the API on http://localhost:$PORT/api (data in $CLOUDYA_DATA_DIR).
   Log in:  curl -s -X POST http://localhost:$PORT/api/auth/login \\
              -H 'Content-Type: application/json' \\

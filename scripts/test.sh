@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite (`make test`): installs what is missing, starts a real Docker Engine,
-# then runs the banned-function check, the unit tests (plain and under ASan+UBSan) and the
-# API tests against the sanitizer build of cloudyad. Ends with "total: N passed, N failed".
+# then runs the banned-function check, the unit tests (plain and under ASan+UBSan), the API
+# and CLI tests against the sanitizer builds,
+# and the dashboard's browser tests (Chromium). Ends with "total: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -79,6 +80,15 @@ if ninja -C "$ASAN" >"$LOGDIR/build-asan.log" 2>&1; then
     failed=$((failed + ${f:-0}))
     [ -n "$p" ] || [ "${f:-0}" -gt 0 ] || step_fail "pytest ($suite) ran no test"
   done
+
+  echo "== browser tests (tests/e2e: playwright-core + Chromium against $ASAN/cloudyad and the real Docker Engine)"
+  CLOUDYA_BUILD="$PWD/$ASAN" CLOUDYA_TEST_OUT="$LOGDIR/e2e" tests/e2e/run.sh 2>&1 | tee "$LOGDIR/e2e.log"
+  summary=$(tail -n 1 "$LOGDIR/e2e.log")
+  p=$(grep -oE '^[0-9]+ passed' <<<"$summary" | awk '{print $1}')
+  f=$(grep -oE '[0-9]+ failed' <<<"$summary" | awk '{print $1}')
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  [ -n "$p" ] || step_fail "browser tests (no summary line)"
 else
   tail -40 "$LOGDIR/build-asan.log"
   step_fail "ASan build"
