@@ -430,21 +430,26 @@ void api_admin_clients_list(http_req *q)
     http_json(q, 200, arr);
 }
 
-/* The same answer as one row of the list, so that the dashboard can refresh one tenant. */
-void api_admin_clients_get(http_req *q)
+/* Answers 200 with cl as one row of the list, or 503 when its usage cannot be read. */
+static void answer_client(http_req *q, const store_client *cl)
 {
-    app *a = http_req_app(q);
-    caller c;
-    store_client cl;
     json_t *o = NULL;
-    if (admin_caller(q, &c) != 0 || target_client(q, &cl) != 0)
-        return;
-    int rc = client_json(a, &cl, &o);
+    int rc = client_json(http_req_app(q), cl, &o);
     if (rc != 0) {
         db_unavailable(q, rc);
         return;
     }
     http_json(q, 200, o);
+}
+
+/* The same answer as one row of the list, so that the dashboard can refresh one tenant. */
+void api_admin_clients_get(http_req *q)
+{
+    caller c;
+    store_client cl;
+    if (admin_caller(q, &c) != 0 || target_client(q, &cl) != 0)
+        return;
+    answer_client(q, &cl);
 }
 
 /* Only the named fields change; the row is then written whole (store_client_update). A quota
@@ -499,13 +504,7 @@ void api_admin_clients_update(http_req *q)
     }
     api_audit(q, c.user.id, cl.id, "admin.client.update", cl.id, "success",
               d.len > 0 ? d.text + 1 : NULL);
-    json_t *o = NULL;
-    rc = client_json(a, &cl, &o);
-    if (rc != 0) {
-        db_unavailable(q, rc);
-        return;
-    }
-    http_json(q, 200, o);
+    answer_client(q, &cl);
 }
 
 /* One query whatever the filter; the store never selects the password hashes for a list. */

@@ -2,9 +2,9 @@
 // focus is visible, dialogs open and close from the keyboard (Escape) and give focus back.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  finishClean, launchBrowser, openPage, screenshot, startDaemon, uiLogin, waitFor,
+  useDaemonAndBrowser, openPage, screenshot, uiLogin, waitFor,
 } from './helpers.mjs';
 
 const T = { timeout: 120000 };
@@ -38,27 +38,11 @@ describe('phone width and keyboard', () => {
   let user;
   let ct;
 
-  // a failed set-up still closes the browser and stops the daemon (or the file would hang)
-  async function teardown() {
-    if (browser) await browser.close().catch(() => {});
-    browser = null;
-    if (d) await d.stop().catch(() => {});
-    d = null;
-  }
-
-  before(async () => {
-    try {
-      d = await startDaemon('access');
-      browser = await launchBrowser();
-      user = await d.register('erin', 'Erin Okafor');
-      ct = await d.create(user.token, 'logger', 'phone-app');
-    } catch (e) {
-      await teardown();
-      throw e;
-    }
-  }, { timeout: 90000 });
-
-  after(teardown, { timeout: 60000 });
+  const env = useDaemonAndBrowser('access', async (e) => {
+    ({ d, browser } = e);
+    user = await d.register('erin', 'Erin Okafor');
+    ct = await d.create(user.token, 'logger', 'phone-app');
+  });
 
   it('works at 375 px: login, list, container, create', T, async () => {
     const s = await openPage(browser, d, { width: 375, height: 740 });
@@ -179,9 +163,6 @@ describe('phone width and keyboard', () => {
   });
 
   it('cloudyad stops cleanly: exit status 0, no sanitizer report', T, async () => {
-    const st = { browser, d };
-    browser = null;
-    d = null;
-    await finishClean(st);
+    await env.finish();
   });
 });

@@ -3,9 +3,9 @@
 // audit log with filters.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  finishClean, heading, launchBrowser, openPage, screenshot, startDaemon, uiLogin, waitFor,
+  useDaemonAndBrowser, heading, openPage, screenshot, uiLogin, waitFor,
 } from './helpers.mjs';
 
 const T = { timeout: 120000 };
@@ -17,34 +17,18 @@ describe('admin dashboard', () => {
   let carol;
   let dave;
 
-  // a failed set-up still closes the browser and stops the daemon (or the file would hang)
-  async function teardown() {
-    if (browser) await browser.close().catch(() => {});
-    browser = null;
-    if (d) await d.stop().catch(() => {});
-    d = null;
-  }
-
-  before(async () => {
-    try {
-      d = await startDaemon('admin');
-      browser = await launchBrowser();
-      carol = await d.register('carol', 'Carol Jones');
-      dave = await d.register('dave', 'Dave Brown');
-      await d.create(carol.token, 'nginx', 'carol-web');
-      await d.create(carol.token, 'logger', 'carol-worker');
-      await d.create(dave.token, 'busy', 'dave-batch');
-      const stopped = await d.create(dave.token, 'nginx', 'dave-old');
-      const r = await d.api('POST', `/api/containers/${stopped.containerId}/stop`, { token: dave.token });
-      assert.equal(r.status, 200);
-      s = await openPage(browser, d);
-    } catch (e) {
-      await teardown();
-      throw e;
-    }
-  }, { timeout: 90000 });
-
-  after(teardown, { timeout: 60000 });
+  const env = useDaemonAndBrowser('admin', async (e) => {
+    ({ d, browser } = e);
+    carol = await d.register('carol', 'Carol Jones');
+    dave = await d.register('dave', 'Dave Brown');
+    await d.create(carol.token, 'nginx', 'carol-web');
+    await d.create(carol.token, 'logger', 'carol-worker');
+    await d.create(dave.token, 'busy', 'dave-batch');
+    const stopped = await d.create(dave.token, 'nginx', 'dave-old');
+    const r = await d.api('POST', `/api/containers/${stopped.containerId}/stop`, { token: dave.token });
+    assert.equal(r.status, 200);
+    s = await openPage(browser, d);
+  });
 
   it('the platform page shows the seed\'s admin figures, live', T, async () => {
     const { page } = s;
@@ -179,9 +163,6 @@ describe('admin dashboard', () => {
   });
 
   it('cloudyad stops cleanly: exit status 0, no sanitizer report', T, async () => {
-    const st = { browser, d };
-    browser = null;
-    d = null;
-    await finishClean(st);
+    await env.finish();
   });
 });

@@ -3,9 +3,9 @@
 // (live figures, a moving graph, logs that follow), stop it, delete it.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  finishClean, heading, launchBrowser, openPage, publishScreenshot, screenshot, sleep, startDaemon, uniqueEmail, waitFor,
+  useDaemonAndBrowser, heading, openPage, publishScreenshot, screenshot, sleep, uniqueEmail, waitFor,
 } from './helpers.mjs';
 
 const T = { timeout: 120000 };
@@ -16,26 +16,10 @@ describe('client dashboard', () => {
   let s; // { page, context, problems }
   const me = { name: 'Ada Lovelace', email: uniqueEmail('ada'), password: 'correct-horse-' + Date.now() };
 
-  // a failed set-up still closes the browser and stops the daemon (or the file would hang)
-  async function teardown() {
-    if (browser) await browser.close().catch(() => {});
-    browser = null;
-    if (d) await d.stop().catch(() => {});
-    d = null;
-  }
-
-  before(async () => {
-    try {
-      d = await startDaemon('client');
-      browser = await launchBrowser();
-      s = await openPage(browser, d);
-    } catch (e) {
-      await teardown();
-      throw e;
-    }
-  }, { timeout: 90000 });
-
-  after(teardown, { timeout: 60000 });
+  const env = useDaemonAndBrowser('client', async (e) => {
+    ({ d, browser } = e);
+    s = await openPage(browser, d);
+  });
 
   it('signs up through the page and shows the user by name, with an empty list that says what to do', T, async () => {
     const { page } = s;
@@ -271,9 +255,6 @@ describe('client dashboard', () => {
   });
 
   it('cloudyad stops cleanly: exit status 0, no sanitizer report', T, async () => {
-    const st = { browser, d };
-    browser = null;
-    d = null;
-    await finishClean(st);
+    await env.finish();
   });
 });

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -335,6 +336,40 @@ export async function openPage(browser, d, { width = 1280, height = 860, expectS
  * The last test of a file: closes the browser, stops the daemon and checks that it exited
  * with 0 and without a sanitizer report. state: { browser, d }; both are cleared.
  */
+/**
+ * A daemon and a browser for one test file, started in before() and then handed to
+ * prepare(env) for the file's own set-up; after() closes both even when the set-up failed (or
+ * the file would hang). The file's last test calls env.finish(): the clean-exit check.
+ * Call it inside describe().
+ */
+export function useDaemonAndBrowser(name, prepare) {
+  const env = { d: null, browser: null };
+  const teardown = async () => {
+    if (env.browser) await env.browser.close().catch(() => {});
+    env.browser = null;
+    if (env.d) await env.d.stop().catch(() => {});
+    env.d = null;
+  };
+  before(async () => {
+    try {
+      env.d = await startDaemon(name);
+      env.browser = await launchBrowser();
+      await prepare(env);
+    } catch (e) {
+      await teardown();
+      throw e;
+    }
+  }, { timeout: 90000 });
+  after(teardown, { timeout: 60000 });
+  env.finish = async () => {
+    const st = { browser: env.browser, d: env.d };
+    env.browser = null;
+    env.d = null;
+    await finishClean(st);
+  };
+  return env;
+}
+
 export async function finishClean(state) {
   if (state.browser) await state.browser.close();
   state.browser = null;

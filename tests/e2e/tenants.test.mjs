@@ -2,9 +2,9 @@
 // the list, by address, or on the live channel.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  finishClean, launchBrowser, openPage, screenshot, sleep, startDaemon, uiLogin, waitFor,
+  useDaemonAndBrowser, openPage, screenshot, sleep, uiLogin, waitFor,
 } from './helpers.mjs';
 
 const T = { timeout: 120000 };
@@ -18,30 +18,14 @@ describe('tenant isolation in the browser', () => {
   let bob;
   let secretCt;
 
-  // a failed set-up still closes the browser and stops the daemon (or the file would hang)
-  async function teardown() {
-    if (browser) await browser.close().catch(() => {});
-    browser = null;
-    if (d) await d.stop().catch(() => {});
-    d = null;
-  }
-
-  before(async () => {
-    try {
-      d = await startDaemon('tenants');
-      browser = await launchBrowser();
-      alice = await d.register('alice', 'Alice Martin');
-      bob = await d.register('bob', 'Bob Stone');
-      secretCt = await d.create(alice.token, 'logger', 'alice-secret');
-      a = await openPage(browser, d);
-      b = await openPage(browser, d);
-    } catch (e) {
-      await teardown();
-      throw e;
-    }
-  }, { timeout: 90000 });
-
-  after(teardown, { timeout: 60000 });
+  const env = useDaemonAndBrowser('tenants', async (e) => {
+    ({ d, browser } = e);
+    alice = await d.register('alice', 'Alice Martin');
+    bob = await d.register('bob', 'Bob Stone');
+    secretCt = await d.create(alice.token, 'logger', 'alice-secret');
+    a = await openPage(browser, d);
+    b = await openPage(browser, d);
+  });
 
   it('the first tenant sees its container running, with live figures', T, async () => {
     await uiLogin(a.page, alice.email, alice.password);
@@ -85,9 +69,6 @@ describe('tenant isolation in the browser', () => {
   });
 
   it('cloudyad stops cleanly: exit status 0, no sanitizer report', T, async () => {
-    const st = { browser, d };
-    browser = null;
-    d = null;
-    await finishClean(st);
+    await env.finish();
   });
 });
