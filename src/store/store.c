@@ -518,3 +518,100 @@ int store_instance_id(store *s, char out[STORE_ID_MAX])
     if (!s || !out) return -EINVAL;
     return counted(s->ops->instance_id(s->impl, out));
 }
+
+/* ---- the assistant: token accounts and commands ------------------------------------------ */
+
+int store_tokens_renew(store_tokens *t, int64_t allowance, int64_t rollover_max, int64_t now,
+                       int64_t period_start, int64_t period_end, int64_t *delta,
+                       const char **kind)
+{
+    int64_t before = t->balance;
+    if (now >= t->period_end) {
+        int64_t kept = t->balance < rollover_max ? t->balance : rollover_max;
+        t->balance = allowance + kept;
+        t->used = 0;
+        t->period_start = period_start;
+        t->period_end = period_end;
+        *kind = "period";
+    } else if (t->allowance != allowance) {
+        if (allowance > t->allowance) t->balance += allowance - t->allowance;
+        *kind = "plan";
+    } else {
+        return 0;
+    }
+    t->allowance = allowance;
+    *delta = t->balance - before;
+    return 1;
+}
+
+int store_tokens_apply(store_tokens *t, int64_t delta, int64_t need, int64_t *applied)
+{
+    if (delta < 0) {
+        if (t->balance < need) return -ENOSPC;
+        int64_t take = -delta < t->balance ? -delta : t->balance;
+        delta = -take;
+        t->used += take;
+    }
+    t->balance += delta;
+    *applied = delta;
+    return 0;
+}
+
+static int risk_ok(const char *r)
+{
+    return r && (strcmp(r, "safe") == 0 || strcmp(r, "warning") == 0 ||
+                 strcmp(r, "dangerous") == 0 || strcmp(r, "forbidden") == 0);
+}
+
+int store_tokens_account(store *s, const char *client_id, int64_t allowance, int64_t rollover_max,
+                         int64_t now, int64_t period_start, int64_t period_end,
+                         store_tokens *out)
+{
+    if (!s || !out || !str_ok(client_id, STORE_ID_MAX, 0) || allowance < 0 || rollover_max < 0 ||
+        period_end <= period_start)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    return counted(s->ops->tokens_account(s->impl, client_id, allowance, rollover_max, now,
+                                          period_start, period_end, out));
+}
+
+int store_tokens_add(store *s, const char *client_id, int64_t delta, int64_t need,
+                     const char *kind, const char *ref, const char *note, int64_t now,
+                     store_tokens *out)
+{
+    store_tokens tmp;
+    if (!ref) ref = "";
+    if (!note) note = "";
+    if (!s || !str_ok(client_id, STORE_ID_MAX, 0) || !str_ok(kind, STORE_TOKEN_KIND_MAX, 0) ||
+        !str_ok(ref, STORE_REF_MAX, 1) || !str_ok(note, STORE_NOTE_MAX, 1) || need < 0)
+        return -EINVAL;
+    if (!out) out = &tmp;
+    memset(out, 0, sizeof(*out));
+    return counted(s->ops->tokens_add(s->impl, client_id, delta, need, kind, ref, note, now, out));
+}
+
+/* Every field must be a terminated string; id, client_id, user_id, request and action
+ * non-empty; risk one of the four levels. */
+int store_command_add(store *s, const store_command *c)
+{
+    if (!s || !c || !FIELD_OK(c->id, 0) || !FIELD_OK(c->client_id, 0) ||
+        !FIELD_OK(c->user_id, 0) || !FIELD_OK(c->request, 0) || !FIELD_OK(c->action, 0) ||
+        !FIELD_OK(c->risk, 0) || !risk_ok(c->risk) || c->created_at < 0)
+        return -EINVAL;
+    return counted(s->ops->command_add(s->impl, c));
+}
+
+int store_command_get(store *s, const char *client_id, const char *id, store_command *out)
+{
+    if (!s || !out || !str_ok(client_id, STORE_ID_MAX, 0) || !str_ok(id, STORE_ID_MAX, 0))
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    return counted(s->ops->command_get(s->impl, client_id, id, out));
+}
+
+int store_command_claim(store *s, const char *client_id, const char *id, int64_t now)
+{
+    if (!s || !str_ok(client_id, STORE_ID_MAX, 0) || !str_ok(id, STORE_ID_MAX, 0) || now <= 0)
+        return -EINVAL;
+    return counted(s->ops->command_claim(s->impl, client_id, id, now));
+}

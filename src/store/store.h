@@ -233,4 +233,63 @@ uint64_t store_container_generation(store *s);
  * tells this platform's containers from another platform's on a shared Engine. */
 int store_instance_id(store *s, char out[STORE_ID_MAX]);
 
+/* --- the assistant: token accounts and the commands it showed ----------------------------
+ * A tenant's tokens pay for assistant requests. The account is made on first use; each change
+ * of its balance is a row of the tenant's ledger written in the same transaction. */
+#define STORE_TOKEN_KIND_MAX 16
+#define STORE_REF_MAX 64
+#define STORE_NOTE_MAX 256
+#define STORE_REQUEST_MAX 16000 /* bytes: 4000 characters of up to 4 UTF-8 bytes */
+#define STORE_ACTION_MAX 4096
+#define STORE_RISK_MAX 16
+
+typedef struct store_tokens {
+    int64_t balance;      /* what is left to spend, never negative */
+    int64_t allowance;    /* the plan's monthly tokens */
+    int64_t used;         /* spent in the current period */
+    int64_t period_start; /* unix seconds; the period is [start, end) */
+    int64_t period_end;
+} store_tokens;
+
+/* The token account of client_id as of now, brought up to date in one transaction:
+ *   - made on first use with balance = allowance and the period [period_start, period_end)
+ *     (ledger kind "open");
+ *   - when now >= its stored period_end, a new period starts: the given period, used = 0 and
+ *     balance = allowance + min(balance left, rollover_max) (ledger kind "period");
+ *   - when its allowance differs from allowance (the plan changed), the allowance is written
+ *     and a larger allowance raises the balance by the difference (ledger kind "plan").
+ * The caller passes the calendar period that contains now. -ENOENT when the client does not
+ * exist; -EINVAL for a negative allowance or rollover or an empty period. */
+int store_tokens_account(store *s, const char *client_id, int64_t allowance, int64_t rollover_max,
+                         int64_t now, int64_t period_start, int64_t period_end,
+                         store_tokens *out);
+
+/* Adds delta to the balance of an existing account, atomically, with a ledger row (kind, ref
+ * and note, which may be ""). A charge (delta < 0) is made only when the balance is at least
+ * need (else -ENOSPC and nothing is written); it takes at most what is left (the balance never
+ * goes under 0) and adds what it took to used. out (may be NULL) receives the account after.
+ * -ENOENT when there is no account (see store_tokens_account). */
+int store_tokens_add(store *s, const char *client_id, int64_t delta, int64_t need,
+                     const char *kind, const char *ref, const char *note, int64_t now,
+                     store_tokens *out);
+
+typedef struct store_command {
+    char id[STORE_ID_MAX];
+    char client_id[STORE_ID_MAX];
+    char user_id[STORE_ID_MAX];
+    char risk[STORE_RISK_MAX];            /* "safe", "warning", "dangerous", "forbidden" */
+    int64_t created_at;
+    int64_t executed_at;                  /* 0 until it ran */
+    char request[STORE_REQUEST_MAX + 1];
+    char action[STORE_ACTION_MAX + 1];
+} store_command;
+
+/* Records a command the assistant showed (executed_at is stored as "not yet"). */
+int store_command_add(store *s, const store_command *c);
+/* Command id of tenant client_id; another tenant's is -ENOENT, like a missing one. */
+int store_command_get(store *s, const char *client_id, const char *id, store_command *out);
+/* Marks command id of client_id as executed at now, once: -EALREADY when it already ran,
+ * -ENOENT when there is no such command in that tenant. */
+int store_command_claim(store *s, const char *client_id, const char *id, int64_t now);
+
 #endif

@@ -62,6 +62,16 @@ struct store_ops {
     int (*container_usage)(void *impl, const char *client_id, int *count, int *running,
                            int *memory_mb, double *cpus);
     int (*instance_id)(void *impl, char out[STORE_ID_MAX]);
+    /* The assistant's section; store.c has checked every argument. */
+    int (*tokens_account)(void *impl, const char *client_id, int64_t allowance,
+                          int64_t rollover_max, int64_t now, int64_t period_start,
+                          int64_t period_end, store_tokens *out);
+    int (*tokens_add)(void *impl, const char *client_id, int64_t delta, int64_t need,
+                      const char *kind, const char *ref, const char *note, int64_t now,
+                      store_tokens *out);
+    int (*command_add)(void *impl, const store_command *c);
+    int (*command_get)(void *impl, const char *client_id, const char *id, store_command *out);
+    int (*command_claim)(void *impl, const char *client_id, const char *id, int64_t now);
 };
 
 /* The backends' store_exclusive (not in the ops table: it takes a callback). */
@@ -92,5 +102,15 @@ int store_sqlite_open(const char *path, unsigned pool_size, const struct store_o
  * password. */
 int store_pg_open(const char *url, unsigned pool_size, const struct store_ops **ops,
                   void **impl, char *err, size_t errlen);
+
+/* The arithmetic of the token accounts, shared by the backends (store.c), which run it inside
+ * their transactions. store_tokens_renew brings account t up to date as store_tokens_account
+ * describes: returns 1 when it changed t (*delta and *kind then say what to write to the
+ * ledger), 0 when t is current. store_tokens_apply adds delta to t as store_tokens_add
+ * describes: 0 with *applied set to what was really added, or -ENOSPC. */
+int store_tokens_renew(store_tokens *t, int64_t allowance, int64_t rollover_max, int64_t now,
+                       int64_t period_start, int64_t period_end, int64_t *delta,
+                       const char **kind);
+int store_tokens_apply(store_tokens *t, int64_t delta, int64_t need, int64_t *applied);
 
 #endif

@@ -213,6 +213,7 @@ static int classify(struct pgc *c, const PGresult *r)
     }
     c->fail = PG_FAIL_OTHER;
     if (is_state(state, "23505")) return -EEXIST;
+    if (is_state(state, "23503")) return -ENOENT; /* a foreign key: the row referred to is missing */
     if (is_state(state, "55P03") || is_state(state, "57014")) {
         STORE_LOG_ERR("%s: database busy (lock wait beyond lock_timeout): %s", c->op, c->errmsg);
         return -EBUSY;
@@ -906,6 +907,11 @@ static const struct store_ops pg_ops = {
     .container_delete = pg_container_delete,
     .container_usage = pg_container_usage,
     .instance_id = pg_instance_id,
+    .tokens_account = pg_tokens_account,
+    .tokens_add = pg_tokens_add,
+    .command_add = pg_command_add,
+    .command_get = pg_command_get,
+    .command_claim = pg_command_claim,
 };
 
 /* Reads what the URL says about the password (kept to scrub messages) and connect_timeout.

@@ -37,7 +37,7 @@ enum {
     C_EXISTS, C_DELETE, C_META_GET, C_META_INSERT, C_LOCK, C_COUNT
 };
 
-_Static_assert(PG_CTR_SLOT + C_COUNT <= PG_SLOTS, "raise PG_SLOTS");
+_Static_assert(PG_CTR_SLOT + C_COUNT <= PG_TOK_SLOT, "raise PG_TOK_SLOT");
 
 #define CTR_COLS                                                                                   \
     "id, client_id, name, service_type, image, docker_id, state, host_port, url, memory_mb, "      \

@@ -25,6 +25,7 @@
  * statements fit). */
 #define PG_SLOTS 64
 #define PG_CTR_SLOT 32
+#define PG_TOK_SLOT 52 /* store_pg_assistant.c's: PG_TOK_SLOT..PG_SLOTS-1 */
 #define PG_ARGS_MAX 16 /* parameters of one statement */
 
 /* What a store function does to the database, which decides when pg_run may run it again
@@ -299,5 +300,15 @@ int pg_container_delete(void *impl, const char *id);
 int pg_container_usage(void *impl, const char *client_id, int *count, int *running,
                        int *memory_mb, double *cpus);
 int pg_instance_id(void *impl, char out[STORE_ID_MAX]);
+
+/* store_pg_assistant.c: the ops entries of the assistant's section (see store.h). */
+int pg_tokens_account(void *impl, const char *client_id, int64_t allowance, int64_t rollover_max,
+                      int64_t now, int64_t period_start, int64_t period_end, store_tokens *out);
+int pg_tokens_add(void *impl, const char *client_id, int64_t delta, int64_t need,
+                  const char *kind, const char *ref, const char *note, int64_t now,
+                  store_tokens *out);
+int pg_command_add(void *impl, const store_command *c);
+int pg_command_get(void *impl, const char *client_id, const char *id, store_command *out);
+int pg_command_claim(void *impl, const char *client_id, const char *id, int64_t now);
 
 #endif

@@ -132,6 +132,7 @@ void sqlite_conn_release(struct sqlite_store *ss, struct conn *c)
 int sqlite_db_err(struct conn *c, int rc)
 {
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return -EEXIST;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return -ENOENT; /* the row referred to is missing */
     /* SQLITE_LOCKED cannot happen without shared cache; if it does, it is "try later" too. */
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
         STORE_LOG_ERR("%s: database busy beyond %d ms: %s", c->op, BUSY_TIMEOUT_MS,
@@ -715,6 +716,10 @@ static void conn_close(struct conn *c)
         sqlite3_finalize(c->ctr_stmt[i]);
         c->ctr_stmt[i] = NULL;
     }
+    for (int i = 0; i < SQLITE_TOK_STMT_MAX; i++) {
+        sqlite3_finalize(c->tok_stmt[i]);
+        c->tok_stmt[i] = NULL;
+    }
     if (c->db && sqlite3_close(c->db) != SQLITE_OK)
         STORE_LOG_ERR("closing a connection failed: %s", sqlite3_errmsg(c->db));
     c->db = NULL;
@@ -974,6 +979,11 @@ static const struct store_ops sqlite_ops = {
     .container_delete = sqlite_container_delete,
     .container_usage = sqlite_container_usage,
     .instance_id = sqlite_instance_id,
+    .tokens_account = sqlite_tokens_account,
+    .tokens_add = sqlite_tokens_add,
+    .command_add = sqlite_command_add,
+    .command_get = sqlite_command_get,
+    .command_claim = sqlite_command_claim,
 };
 
 /* See store_backend.h. Every connection is opened up front, so that a bad path or a locked

@@ -96,52 +96,12 @@ static const char *const cst_sql[CST_COUNT] = {
 
 /* ---- binding and reading ----------------------------------------------------------------- */
 
-enum arg_kind {
-    ARG_TEXT,      /* s, bound as is */
-    ARG_TEXT_NULL, /* s, bound as NULL when "" */
-    ARG_INT,       /* i */
-    ARG_INT_NULL,  /* i, bound as NULL when 0 */
-    ARG_REAL,      /* d */
-};
-
-struct arg {
-    enum arg_kind kind;
-    const char *s;
-    int64_t i;
-    double d;
-};
-
-#define A_TEXT(v)                                                                                  \
-    {                                                                                              \
-        .kind = ARG_TEXT, .s = (v)                                                                 \
-    }
-#define A_TEXT_NULL(v)                                                                             \
-    {                                                                                              \
-        .kind = ARG_TEXT_NULL, .s = (v)                                                            \
-    }
-#define A_INT(v)                                                                                   \
-    {                                                                                              \
-        .kind = ARG_INT, .i = (v)                                                                  \
-    }
-#define A_INT_NULL(v)                                                                              \
-    {                                                                                              \
-        .kind = ARG_INT_NULL, .i = (v)                                                             \
-    }
-#define A_REAL(v)                                                                                  \
-    {                                                                                              \
-        .kind = ARG_REAL, .d = (v)                                                                 \
-    }
-/* The argument list of one call, for ?1, ?2, ... in order: ARGS(A_TEXT(id), A_INT(now)). */
-#define ARGS(...)                                                                                  \
-    (const struct arg[]){__VA_ARGS__},                                                             \
-        sizeof((const struct arg[]){__VA_ARGS__}) / sizeof(struct arg)
-
 /* Prepares statement id on c and binds args to ?1 ... ?nargs. *st is set as soon as the
  * statement exists, so the caller's sqlite_done(*st) always runs, even after a bind error. */
-static int start(struct conn *c, enum cst id, const struct arg *args, size_t nargs,
-                 sqlite3_stmt **st)
+int sqlite_bind_start(struct conn *c, sqlite3_stmt **slot, const char *sql, const struct arg *args,
+                      size_t nargs, sqlite3_stmt **st)
 {
-    int ret = sqlite_prepare_cached(c, &c->ctr_stmt[id], cst_sql[id], st);
+    int ret = sqlite_prepare_cached(c, slot, sql, st);
     if (ret < 0) return ret;
     for (size_t i = 0; i < nargs; i++) {
         const struct arg *a = &args[i];
@@ -172,14 +132,28 @@ static int start(struct conn *c, enum cst id, const struct arg *args, size_t nar
 }
 
 /* Runs a statement that returns no rows; *changes (when non-NULL) gets the rows it wrote. */
-static int run(struct conn *c, enum cst id, const struct arg *args, size_t nargs, int *changes)
+int sqlite_bind_run(struct conn *c, sqlite3_stmt **slot, const char *sql, const struct arg *args,
+                    size_t nargs, int *changes)
 {
     sqlite3_stmt *st = NULL;
-    int ret = start(c, id, args, nargs, &st);
+    int ret = sqlite_bind_start(c, slot, sql, args, nargs, &st);
     if (ret == 0) ret = sqlite_step(c, st);
     if (ret >= 0 && changes) *changes = sqlite3_changes(c->db);
     sqlite_done(st);
     return ret < 0 ? ret : 0;
+}
+
+/* Prepares statement id on c and binds args (see store_sqlite_int.h). */
+static int start(struct conn *c, enum cst id, const struct arg *args, size_t nargs,
+                 sqlite3_stmt **st)
+{
+    return sqlite_bind_start(c, &c->ctr_stmt[id], cst_sql[id], args, nargs, st);
+}
+
+/* Runs a statement that returns no rows; *changes (when non-NULL) gets the rows it wrote. */
+static int run(struct conn *c, enum cst id, const struct arg *args, size_t nargs, int *changes)
+{
+    return sqlite_bind_run(c, &c->ctr_stmt[id], cst_sql[id], args, nargs, changes);
 }
 
 /* A column that store.h holds in an int; anything wider was written behind our back. */

@@ -58,16 +58,17 @@ static void test_open_migrate_reopen(void **state)
     char err[256];
     assert_string_equal(store_backend(f->s), STORE_BACKEND_NAME);
     assert_int_equal(store_ping(f->s), 0);
-    assert_int_equal(store_schema_version(f->s), 2);
+    assert_int_equal(store_schema_version(f->s), 3);
     for (int i = 0; i < 2; i++) {
         store_close(f->s);
         f->s = NULL;
         assert_int_equal(store_open(f->url, 2, &f->s, err, sizeof err), 0);
-        assert_int_equal(store_schema_version(f->s), 2);
+        assert_int_equal(store_schema_version(f->s), 3);
     }
-    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 3);
     assert_int_equal(raw_count(f, "SELECT version FROM schema_version WHERE name = 'init'"), 1);
-    const char *tables[] = {"clients", "users", "revoked_tokens", "audit_log", "containers", "meta"};
+    const char *tables[] = {"clients", "users", "revoked_tokens", "audit_log", "containers", "meta",
+                            "token_accounts", "token_ledger", "assistant_commands"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char q[64];
         snprintf(q, sizeof q, "SELECT count(*) FROM %s", tables[i]);

@@ -33,8 +33,8 @@ static int setup(void **state)
 static void test_migration(void **state)
 {
     struct fix *f = *state;
-    assert_int_equal(store_schema_version(f->s), 2);
-    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(store_schema_version(f->s), 3);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 3);
     assert_int_equal(raw_count(f, "SELECT count(*) FROM pragma_table_list "
                                   "WHERE name = 'meta' AND strict = 1"),
                      1);

@@ -166,6 +166,7 @@ static int teardown(void **state)
 
 #include "store_contract.h"
 #include "store_contract_containers.h"
+#include "store_contract_assistant.h"
 
 /* The contract's second database: another database on the same server. */
 static void other_database_url(struct fix *f, char *url, size_t size)
@@ -252,9 +253,9 @@ static void test_pg_schema(void **state)
     store *s2 = NULL;
     char err[256];
     assert_int_equal(store_open(f->url, 1, &s2, err, sizeof err), 0);
-    assert_int_equal(store_schema_version(s2), 2);
+    assert_int_equal(store_schema_version(s2), 3);
     store_close(s2);
-    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 2);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 3);
 }
 
 /* ---- concurrent first opens -------------------------------------------------------------- */
@@ -295,11 +296,11 @@ static void test_concurrent_opens(void **state)
     pthread_barrier_destroy(&go);
     for (int i = 0; i < OPENERS; i++) {
         if (o[i].ret != 0) fail_msg("opener %d: %d %s", i, o[i].ret, o[i].err);
-        assert_int_equal(store_schema_version(o[i].s), 2);
+        assert_int_equal(store_schema_version(o[i].s), 3);
         store_close(o[i].s);
     }
-    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 2);
-    assert_int_equal(raw_count(f, "SELECT count(DISTINCT version) FROM schema_version"), 2);
+    assert_int_equal(raw_count(f, "SELECT count(*) FROM schema_version"), 3);
+    assert_int_equal(raw_count(f, "SELECT count(DISTINCT version) FROM schema_version"), 3);
 }
 
 /* ---- opening errors ---------------------------------------------------------------------- */
@@ -812,6 +813,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         STORE_CONTRACT_TESTS(setup, teardown),
+        STORE_ASSISTANT_TESTS(setup, teardown),
         STORE_CONTAINER_CONTRACT_TESTS(setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_opens, setup_empty, teardown),

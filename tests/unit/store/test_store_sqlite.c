@@ -23,6 +23,7 @@
 #include "store_fixture.h"
 /* after the fixture, which it builds on */
 #include "store_contract.h"
+#include "store_contract_assistant.h"
 
 /* "sub" does not exist yet: store_open must create it. */
 static int setup(void **state)
@@ -104,7 +105,7 @@ static void test_relative_urls(void **state)
     store_close(s);
     s = NULL;
     assert_int_equal(store_open("sqlite://c.db", 1, &s, err, sizeof err), 0);
-    assert_int_equal(store_schema_version(s), 2);
+    assert_int_equal(store_schema_version(s), 3);
     store_close(s);
     s = NULL;
     /* A pool larger than the cap is served by the cap, not refused. */
@@ -123,6 +124,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         STORE_CONTRACT_TESTS(setup, teardown),
+        STORE_ASSISTANT_TESTS(setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
         cmocka_unit_test(test_postgres_unreachable),
         cmocka_unit_test(test_bad_urls),
