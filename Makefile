@@ -83,6 +83,8 @@ install: all
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 	install -d $(DESTDIR)$(PREFIX)/share/cloudya/web
 	cp -R web/dist/. $(DESTDIR)$(PREFIX)/share/cloudya/web/
+	install -d $(DESTDIR)$(PREFIX)/share/cloudya/knowledge
+	cp -R knowledge/. $(DESTDIR)$(PREFIX)/share/cloudya/knowledge/
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ) web/dist

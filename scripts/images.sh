@@ -3,9 +3,9 @@
 # packages (the mirror in DEBIAN_MIRROR) and the local Docker Engine.
 #
 # Usage: scripts/images.sh [test|all|NAME...] [--force]
-#   test   busybox nginx                      (what the API test suite needs)
-#   all    busybox nginx python node postgres (what `make run` needs; the default)
-#   NAME   any of: busybox nginx python node postgres
+#   test   busybox nginx                              (what the API test suite needs)
+#   all    busybox nginx python node postgres sandbox (what `make run` needs; the default)
+#   NAME   any of: busybox nginx python node postgres sandbox
 #   --force  rebuild images that already exist (otherwise they are skipped)
 #
 # Images:
@@ -14,6 +14,8 @@
 #   cloudya/python:bookworm     python3 -m http.server 8000 in /srv
 #   cloudya/node:bookworm       a tiny node server on 3000 ("Hello from node")
 #   cloudya/postgres:bookworm   postgresql-15 behind /usr/local/bin/cloudya-postgres, on 5432
+#   cloudya/sandbox:bookworm    the assistant's sandbox: aws, kubectl, ansible, git, jq, curl...
+#                               as user sandbox (10001); no network, read-only root at run time
 #
 # The Debian images start from one `debootstrap --variant=minbase` of bookworm, made once
 # and kept in $CLOUDYA_IMAGE_CACHE/bookworm-minbase.tar (default /var/cache/cloudya/images);
@@ -36,7 +38,7 @@ BASE_TAR="$CACHE/$SUITE-minbase.tar"
 # The package lists inside the cached base are refreshed (apt-get update in the chroot)
 # when the base is older than this many seconds, so images still get security updates.
 APT_MAX_AGE=${CLOUDYA_APT_MAX_AGE:-86400}
-ALL_IMAGES=(busybox nginx python node postgres)
+ALL_IMAGES=(busybox nginx python node postgres sandbox)
 TEST_IMAGES=(busybox nginx)
 
 usage() { sed -n '5,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
@@ -50,7 +52,7 @@ for arg in "$@"; do
     --force) force=1 ;;
     test) names+=("${TEST_IMAGES[@]}") ;;
     all) names+=("${ALL_IMAGES[@]}") ;;
-    busybox | nginx | python | node | postgres) names+=("$arg") ;;
+    busybox | nginx | python | node | postgres | sandbox) names+=("$arg") ;;
     -h | --help) usage ;;
     *) echo "images: unknown image or option '$arg'" >&2; usage ;;
   esac
@@ -551,6 +553,39 @@ build_postgres() {
     'EXPOSE 5432' \
     'STOPSIGNAL SIGINT' \
     'CMD ["cloudya-postgres"]'
+}
+
+# cloudya/sandbox:bookworm -- where the assistant's suggested commands run (see
+# src/assistant/sandbox.c, which adds the run-time lock-down: no network, read-only root,
+# a noexec tmpfs on /tmp, no capabilities, memory/CPU/pids limits). The command-line tools
+# its knowledge base uses, where Debian bookworm has them. Not packaged by Debian, so not
+# here: terraform, helm, eksctl, gcloud. Packaged but left out: azure-cli (~600 MB of
+# python3-azure) and docker.io (the Engine itself; with no socket and no network the CLI
+# could do nothing). The user sandbox (uid/gid 10001) has HOME=/tmp, the only writable
+# place at run time, so ~/.aws, ~/.kube and ~/.ansible land in the tmpfs.
+SANDBOX_PACKAGES="awscli kubernetes-client ansible-core git jq curl ca-certificates \
+bind9-dnsutils iproute2 iputils-ping procps openssl less file unzip xz-utils yamllint \
+python3-yaml"
+customize_sandbox() {
+  in_chroot groupadd --gid 10001 sandbox
+  in_chroot useradd --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \
+    --shell /bin/sh sandbox
+  # ping's file capability (cap_net_raw) is never granted in the sandbox (no capabilities,
+  # no-new-privileges): dropped, so ping runs as a plain program (ICMP datagram sockets).
+  setcap -r "$root/usr/bin/ping" 2>/dev/null || true
+}
+build_sandbox() {
+  debian_image sandbox "$SANDBOX_PACKAGES" customize_sandbox \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'ENV LANG=C.UTF-8' \
+    'ENV HOME=/tmp' \
+    'ENV PAGER=cat' \
+    'ENV AWS_EC2_METADATA_DISABLED=true' \
+    'ENV AWS_PAGER=' \
+    'ENV PYTHONDONTWRITEBYTECODE=1' \
+    'WORKDIR /tmp' \
+    'USER 10001:10001' \
+    'CMD ["/bin/sh"]'
 }
 
 # ---- main --------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ else
   step_fail "starting PostgreSQL"
 fi
 echo "== images (built offline from Debian packages; reused when present)"
-scripts/images.sh busybox nginx postgres || step_fail "building the test images"
+scripts/images.sh busybox nginx postgres sandbox || step_fail "building the test images"
 
 echo "== banned functions"
 if scripts/check-banned.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -72,6 +72,7 @@ typedef struct api_client_patch {
     int containers;                /* 0..API_QUOTA_CONTAINERS_MAX */
     int memory_mb;                 /* 0..API_QUOTA_MEMORY_MB_MAX */
     double cpus;                   /* 0..API_QUOTA_CPUS_MAX, finite */
+    int64_t credit_tokens;         /* 0 (none) or 1..BILLING_CREDIT_MAX tokens to add */
 } api_client_patch;
 
 typedef struct api_user_patch {
@@ -80,13 +81,17 @@ typedef struct api_user_patch {
 } api_user_patch;
 
 /* Parses a PATCH /api/admin/clients/:id body: one JSON object naming at least one of name,
- * plan and quota (which names at least one of its three), nothing else. Returns 0 with p
+ * plan, quota (which names at least one of its three) and creditTokens, nothing else. Returns 0 with p
  * filled; -EINVAL with e's code (invalid_json or invalid_field) and a sentence naming the
  * field; -EMSGSIZE (code too_large) for more than API_ADMIN_BODY_MAX bytes, before parsing. */
 int api_admin_client_patch_parse(const char *body, size_t len, api_client_patch *p,
                                  json_err *e);
 /* The same for PATCH /api/admin/users/:id: {role?, disabled?}, at least one. */
 int api_admin_user_patch_parse(const char *body, size_t len, api_user_patch *p, json_err *e);
+
+/* The assistant (api_assistant.c). */
+void api_command(http_req *q);
+void api_tokens_info(http_req *q);
 
 void api_ws(http_req *q);
 void api_ws_ticket(http_req *q);

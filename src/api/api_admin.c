@@ -12,6 +12,7 @@
 #include "app.h"
 #include "audit.h"
 #include "auth_req.h"
+#include "billing.h"
 #include "authn.h"
 #include "json.h"
 #include "log.h"
@@ -69,10 +70,9 @@ static void key_shown(const char *key, char *out, size_t cap)
 }
 
 /* 0 when every key of obj is in allowed (n of them); otherwise -EINVAL naming the first
- * other key, with prefix ("quota.") before it. With credit, creditTokens (the assistant's,
- * in the contract of PATCH /api/admin/clients/:id) gets a sentence of its own. */
+ * other key, with prefix ("quota.") before it. */
 static int keys_known(json_t *obj, const char *const *allowed, size_t n, const char *prefix,
-                      int credit, const char *list, json_err *e)
+                      const char *list, json_err *e)
 {
     const char *key;
     json_t *v;
@@ -82,10 +82,6 @@ static int keys_known(json_t *obj, const char *const *allowed, size_t n, const c
             i++;
         if (i < n)
             continue;
-        if (credit && strcmp(key, "creditTokens") == 0) {
-            fail(e, "invalid_field", "creditTokens is not supported yet");
-            return -EINVAL;
-        }
         char shown[KEY_SHOWN_MAX + 1];
         key_shown(key, shown, sizeof(shown));
         fail(e, "invalid_field", "unknown field \"%s%s\" (the fields are %s)", prefix, shown,
@@ -157,7 +153,7 @@ static int parse_quota(json_t *quota, api_client_patch *p, json_err *e)
         fail(e, "invalid_field", "quota must be an object");
         return -EINVAL;
     }
-    if (keys_known(quota, keys, 3, "quota.", 0, "containers, memoryMb and cpus", e) != 0)
+    if (keys_known(quota, keys, 3, "quota.", "containers, memoryMb and cpus", e) != 0)
         return -EINVAL;
     if (json_object_size(quota) == 0) {
         fail(e, "invalid_field", "quota must name at least one of containers, memoryMb, cpus");
@@ -185,8 +181,9 @@ static int parse_quota(json_t *quota, api_client_patch *p, json_err *e)
 int api_admin_client_patch_parse(const char *body, size_t len, api_client_patch *p,
                                  json_err *e)
 {
-    static const char *const keys[] = {"name", "plan", "quota"};
+    static const char *const keys[] = {"name", "plan", "quota", "creditTokens"};
     const char *s;
+    int64_t credit;
     json_t *v;
     int rc;
     memset(p, 0, sizeof(*p));
@@ -194,10 +191,11 @@ int api_admin_client_patch_parse(const char *body, size_t len, api_client_patch 
     if (root == NULL)
         return rc;
     rc = -EINVAL;
-    if (keys_known(root, keys, 3, "", 1, "name, plan and quota", e) != 0)
+    if (keys_known(root, keys, 4, "", "name, plan, quota and creditTokens", e) != 0)
         goto out;
     if (json_object_size(root) == 0) {
-        fail(e, "invalid_field", "the body must change at least one of name, plan, quota");
+        fail(e, "invalid_field",
+             "the body must change at least one of name, plan, quota, creditTokens");
         goto out;
     }
     if (json_object_get(root, "name") != NULL) {
@@ -223,6 +221,14 @@ int api_admin_client_patch_parse(const char *body, size_t len, api_client_patch 
     }
     if ((v = json_object_get(root, "quota")) != NULL && parse_quota(v, p, e) != 0)
         goto out;
+    if (json_object_get(root, "creditTokens") != NULL) {
+        if (json_field_int(root, "creditTokens", 1, 1, BILLING_CREDIT_MAX, &credit, e) != 0) {
+            fail(e, "invalid_field", "creditTokens must be an integer from 1 to %d",
+                 BILLING_CREDIT_MAX);
+            goto out;
+        }
+        p->credit_tokens = credit;
+    }
     rc = 0;
 out:
     json_decref(root);
@@ -244,7 +250,7 @@ int api_admin_user_patch_parse(const char *body, size_t len, api_user_patch *p, 
     if (root == NULL)
         return rc;
     rc = -EINVAL;
-    if (keys_known(root, keys, 2, "", 0, "role and disabled", e) != 0)
+    if (keys_known(root, keys, 2, "", "role and disabled", e) != 0)
         goto out;
     if (json_object_size(root) == 0) {
         fail(e, "invalid_field", "the body must change at least one of role, disabled");
@@ -430,15 +436,23 @@ void api_admin_clients_list(http_req *q)
     http_json(q, 200, arr);
 }
 
-/* Answers 200 with cl as one row of the list, or 503 when its usage cannot be read. */
+/* Answers 200 with cl as one row of the list plus its token account ("tokens": balance,
+ * monthlyAllowance, usedThisPeriod, periodEnd), or 503 when either cannot be read. */
 static void answer_client(http_req *q, const store_client *cl)
 {
+    app *a = http_req_app(q);
     json_t *o = NULL;
-    int rc = client_json(http_req_app(q), cl, &o);
+    store_tokens t;
+    int rc = billing_account(a->st, cl, time_now(), &t);
+    if (rc == 0) rc = client_json(a, cl, &o);
     if (rc != 0) {
         db_unavailable(q, rc);
         return;
     }
+    json_object_set_new(o, "tokens",
+                        json_pack("{s:I, s:I, s:I, s:o}", "balance", (json_int_t)t.balance,
+                                  "monthlyAllowance", (json_int_t)t.allowance, "usedThisPeriod",
+                                  (json_int_t)t.used, "periodEnd", jtime(t.period_end)));
     http_json(q, 200, o);
 }
 
@@ -493,7 +507,13 @@ void api_admin_clients_update(http_req *q)
         detail_add(&d, " name");
         str_copy(cl.name, sizeof(cl.name), p.name);
     }
+    if (p.credit_tokens > 0) detail_add(&d, " creditTokens=%lld", (long long)p.credit_tokens);
     rc = store_client_update(a->st, &cl);
+    /* The new plan's allowance applies now (billing_account), then the credit. */
+    store_tokens t;
+    if (rc == 0 && p.credit_tokens > 0 && (rc = billing_account(a->st, &cl, time_now(), &t)) == 0)
+        rc = store_tokens_add(a->st, cl.id, p.credit_tokens, 0, "credit", c.user.id, "admin credit",
+                              time_now(), &t);
     if (rc == -ENOENT) {
         http_error(q, 404, "not_found", "no such client");
         return;

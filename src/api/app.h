@@ -1,6 +1,7 @@
 /* The daemon's shared state, handed to every handler through http_req_app(). */
 #ifndef CLOUDYA_APP_H
 #define CLOUDYA_APP_H
+#include "assistant.h"
 #include "catalog.h"
 #include "config.h"
 #include "docker.h"
@@ -26,6 +27,7 @@ typedef struct app {
     char daemon_id[STORE_ID_MAX];       /* this daemon among those sharing the database:
                                          * stable across restarts (host, port, data dir) */
     static_files *web;                  /* the dashboard, or NULL when it is not built */
+    assistant *assistant;               /* knowledge base, validator, optional provider */
 } app;
 
 #endif

@@ -31,6 +31,8 @@ static const route table[] = {
     {"GET", "/api/admin/users", api_admin_users_list, 0},
     {"PATCH", "/api/admin/users/:id", api_admin_users_update, 0},
     {"GET", "/api/admin/audit", api_admin_audit_list, 0},
+    {"POST", "/api/command", api_command, ROUTE_SLOW},
+    {"GET", "/api/tokens/info", api_tokens_info, 0},
     {"GET", "/api/ws", api_ws, 0},
     {"POST", "/api/ws/ticket", api_ws_ticket, 0},
     {"GET", "/metrics", api_metrics, 0},

@@ -92,6 +92,7 @@ struct cli_ctx {
 extern const struct cli_command cli_account_commands[];
 extern const struct cli_command cli_container_commands[];
 extern const struct cli_command cli_top_commands[];
+extern const struct cli_command cli_assistant_commands[];
 
 /* Every group in the order `cloudya --help` lists them, ending with NULL. */
 extern const struct cli_command *const cli_groups[];

@@ -19,6 +19,7 @@ const struct cli_command *const cli_groups[] = {
     cli_account_commands,
     cli_container_commands,
     cli_top_commands,
+    cli_assistant_commands,
     NULL,
 };
 

@@ -154,6 +154,14 @@ size_t text_width(const char *s)
     return w;
 }
 
+/* decode() and cp_width() for one character, for the markdown renderer's wrapping. */
+size_t text_char(const char *s, uint32_t *cp, size_t *width)
+{
+    size_t len = decode((const unsigned char *)s, cp);
+    *width = cp_width(*cp);
+    return len;
+}
+
 /* The length in bytes of the longest prefix of s whose width is at most maxw, cut only
  * between code points; its width goes to *w. Zero-width marks right after the last
  * character that fits are kept with it. */

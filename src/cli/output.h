@@ -41,6 +41,11 @@ void table_free(struct table *t);
  * and combining marks as 0 (close enough to wcwidth for names and statuses). A byte that
  * is not valid UTF-8 counts 1; NULL is 0. Independent of the locale. */
 size_t text_width(const char *s);
+/* The character that starts s (s[0] is not NUL): returns its length in bytes (1 to 4) and
+ * puts its display width in *width (as text_width counts it) and its code point in *cp,
+ * or 0xFFFFFFFF for a byte that starts no valid UTF-8 sequence (length 1, width 1). Never
+ * reads past the terminating NUL. For code that wraps text one character at a time. */
+size_t text_char(const char *s, uint32_t *cp, size_t *width);
 
 /* 1536 -> "1.50 KiB"; 0 -> "0 B"; 1023 -> "1023 B"; 12.34 MiB -> "12.3 MiB". Binary units up
  * to EiB, three significant digits, rounded (1048575 -> "1.00 MiB"). */

@@ -51,6 +51,7 @@ static volatile sig_atomic_t leave_len;
 static SCREEN *screen;
 
 static volatile sig_atomic_t flag_interrupted, flag_resized;
+static volatile sig_atomic_t sigint_catching, flag_sigint; /* the plain chat's Ctrl+C */
 static volatile sig_atomic_t spin_shown; /* the cursor is hidden and a spinner line drawn */
 
 static const char spin_erase[] = "\r\033[K\033[?25h"; /* erase the line, show the cursor */
@@ -126,6 +127,11 @@ static void on_quit_signal(int sig)
             tcsetattr(prompt_fd, TCSANOW, &prompt_saved);
         }
         prompt_sigint = 1; /* term_prompt returns -EINTR */
+        errno = saved_errno;
+        return;
+    }
+    if (sigint_catching && sig == SIGINT) {
+        flag_sigint = 1; /* the plain chat cancels what it was doing */
         errno = saved_errno;
         return;
     }
@@ -591,4 +597,50 @@ int term_resized(void)
 int term_interrupted(void)
 {
     return flag_interrupted != 0;
+}
+
+/* --- Ctrl+C for the plain chat ------------------------------------------------------------- */
+
+/* A flag the handler sets; nothing to restore, so no blocking is needed around it. */
+void term_catch_sigint(int on)
+{
+    flag_sigint = 0;
+    sigint_catching = on != 0;
+}
+
+/* Returns 1 once per SIGINT caught since the last call, else 0. */
+int term_sigint_taken(void)
+{
+    if (!flag_sigint) return 0;
+    flag_sigint = 0;
+    return 1;
+}
+
+/* --- the mouse wheel in full screen -------------------------------------------------------- */
+
+/* The DEC private modes curses may turn on for mouse reporting (X10/normal, button-event,
+ * SGR extended); resetting one that is not set does nothing. */
+static const char mouse_off[] = "\033[?1000l\033[?1002l\033[?1006l";
+
+/* Asks curses for the wheel (buttons 4 and 5) and puts mouse_off in front of the escapes
+ * that leave the screen, so a signal path turns reporting off too. Returns 0 or -ENOTTY. */
+int term_screen_mouse(void)
+{
+    if (!screen_active) return -ENOTTY;
+    mmask_t want = BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+    want |= BUTTON5_PRESSED;
+#endif
+    if (mousemask(want, NULL) == 0) return -ENOTTY;
+    mouseinterval(0); /* wheel clicks are not combined into double clicks */
+    sigset_t old;
+    block_quit_signals(&old);
+    size_t n = (size_t)leave_len, m = sizeof(mouse_off) - 1;
+    if (n + m < sizeof(leave_esc)) {
+        memmove(leave_esc + m, leave_esc, n);
+        memcpy(leave_esc, mouse_off, m);
+        leave_len = (sig_atomic_t)(n + m);
+    }
+    unblock_quit_signals(&old);
+    return 0;
 }

@@ -39,4 +39,17 @@ int term_resized(void);
 /* 1 when SIGINT or SIGTERM arrived while in full-screen mode (the caller leaves cleanly). */
 int term_interrupted(void);
 
+/* Catching Ctrl+C for the plain chat: while on, SIGINT only raises a flag (the chat cancels
+ * the line being typed or the request being waited for) instead of ending the process;
+ * the other terminal signals keep their effect. term_sigint_taken returns 1 once per
+ * SIGINT received while on (and clears it), else 0. */
+void term_catch_sigint(int on);
+int term_sigint_taken(void);
+
+/* In full-screen mode: reports the mouse wheel to curses (KEY_MOUSE, buttons 4 and 5) and
+ * records the escapes that turn mouse reporting off again for the signal paths, which
+ * leave the screen without curses. Returns 0, or -ENOTTY outside full-screen mode or when
+ * the terminal has no mouse. */
+int term_screen_mouse(void);
+
 #endif

@@ -64,6 +64,9 @@ static const struct key keys[] = {
     S("CLOUDYA_METRICS_TOKEN", metrics_token),
     S("CLOUDYA_WS_ORIGINS", ws_origins),
     S("CLOUDYA_WEB_DIR", web_dir),
+    S("CLOUDYA_KNOWLEDGE_DIR", knowledge_dir),
+    S("CLOUDYA_SANDBOX_IMAGE", sandbox_image),
+    I("CLOUDYA_SANDBOX_TIMEOUT", sandbox_timeout, 1, 600),
 };
 
 static void defaults(config *c)
@@ -98,6 +101,9 @@ static void defaults(config *c)
     c->network_base = 213;
     str_copy(c->stats_source, sizeof(c->stats_source), "auto");
     str_copy(c->web_dir, sizeof(c->web_dir), "web/dist");
+    str_copy(c->knowledge_dir, sizeof(c->knowledge_dir), "knowledge");
+    str_copy(c->sandbox_image, sizeof(c->sandbox_image), "cloudya/sandbox:bookworm");
+    c->sandbox_timeout = 30;
 }
 
 /* Table-driven assignment so the environment, the INI file and -n share one parser. */

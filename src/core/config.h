@@ -47,6 +47,9 @@ typedef struct config {
     char metrics_token[CONFIG_SECRET_MAX + 1]; /* bearer token for /metrics; "" = loopback only */
     char ws_origins[1024];     /* extra allowed Origins for /api/ws, comma-separated */
     char web_dir[PATH_MAX];    /* the dashboard's built files (default web/dist) */
+    char knowledge_dir[PATH_MAX]; /* the assistant's knowledge base and policy (knowledge) */
+    char sandbox_image[256];   /* the assistant's sandbox (cloudya/sandbox:bookworm) */
+    int sandbox_timeout;       /* seconds a sandboxed command may run (30) */
 } config;
 
 /* Fills c with the defaults, then ini_path (when not NULL), then the environment, then

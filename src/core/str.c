@@ -179,3 +179,21 @@ const char *str_cookie_value(const char *header, const char *name, size_t *len)
     }
     return NULL;
 }
+
+void str_utf8_repair(char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = 1;
+        if (s[i] == '\0') {
+            s[i++] = '?';
+            continue;
+        }
+        while (k <= 4 && i + k <= n && !str_is_utf8(s + i, k))
+            k++;
+        if (k > 4 || i + k > n) {
+            s[i++] = '?';
+            continue;
+        }
+        i += k;
+    }
+}

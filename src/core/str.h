@@ -24,6 +24,10 @@ int str_has_control(const char *s, size_t len);
 /* 1 when s is valid UTF-8 (len bytes), else 0. */
 int str_is_utf8(const char *s, size_t len);
 
+/* Makes s (len bytes) valid UTF-8 in place: every byte that does not begin a valid
+ * character (and every NUL) becomes '?'. For text from outside that must go into JSON. */
+void str_utf8_repair(char *s, size_t len);
+
 /* The number of code points in valid UTF-8 s (len bytes). */
 size_t str_utf8_chars(const char *s, size_t len);
 

@@ -9,6 +9,7 @@
 #include "password.h"
 #include "probe.h"
 #include "reconcile.h"
+#include "sandbox.h"
 #include "secret.h"
 #include "store_migrate.h"
 #include "str.h"
@@ -150,6 +151,16 @@ static int serve(app *a)
         goto out_probe;
     }
 
+    if (assistant_open(a->cfg.knowledge_dir, &a->assistant, err, sizeof(err)) != 0) {
+        log_error("assistant: %s (CLOUDYA_KNOWLEDGE_DIR names the knowledge base)", err);
+        goto out_web;
+    }
+    int swept = sandbox_sweep(a->engine, err, sizeof(err));
+    if (swept > 0) log_info("removed %d leftover sandbox containers", swept);
+    log_info("assistant: %zu knowledge entries from %s; %s", assistant_entries(a->assistant),
+             a->cfg.knowledge_dir,
+             assistant_model(a->assistant) ? assistant_model(a->assistant) : "offline answers");
+
     static router r;
     if (api_routes(&r) != 0)
         fatalx("the route table is malformed");
@@ -169,7 +180,7 @@ static int serve(app *a)
     http_server *srv = NULL;
     if (http_server_start(&o, &r, &srv, err, sizeof(err)) != 0) {
         log_error("%s", err);
-        goto out_probe;
+        goto out_assistant;
     }
     log_info("cloudyad %s listening on http://%s:%d (%u threads, %u workers)", APP_VERSION,
              a->cfg.host, a->cfg.port, threads, o.workers);
@@ -184,8 +195,11 @@ static int serve(app *a)
         log_warnx("%d requests were still in flight after %d ms", left, SHUTDOWN_GRACE_MS);
     api_containers_shutdown(3000);
     status = 0;
-out_probe:
+out_assistant:
+    assistant_close(a->assistant);
+out_web:
     static_files_free(a->web);
+out_probe:
     api_live_stop();
     reconcile_stop();
     probe_stop();

@@ -144,8 +144,11 @@ uint64_t docker_error_count(void)
     return atomic_load(&engine_errors);
 }
 
-static int perform(docker *d, const char *method, const char *url, const char *body,
-                   long timeout_ms, struct sink *s, long *status, char *err, size_t errlen)
+/* timeout_expected: running out of time is the caller's normal outcome (a wait for a
+ * command), not the Engine's failure, so it is not counted. */
+static int perform_ex(docker *d, const char *method, const char *url, const char *body,
+                      long timeout_ms, int timeout_expected, struct sink *s, long *status,
+                      char *err, size_t errlen)
 {
     CURL *c = easy(d, url, timeout_ms);
     if (c == NULL) {
@@ -171,7 +174,8 @@ static int perform(docker *d, const char *method, const char *url, const char *b
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(c);
     curl_slist_free_all(h);
-    if (s->overflow || rc != CURLE_OK || *status >= 500)
+    int expected = timeout_expected && rc == CURLE_OPERATION_TIMEDOUT;
+    if (s->overflow || (rc != CURLE_OK && !expected) || *status >= 500)
         atomic_fetch_add(&engine_errors, 1);
     if (s->overflow) {
         str_fmt(err, errlen, "the Engine's answer is larger than %zu bytes", s->max);
@@ -188,6 +192,12 @@ static int perform(docker *d, const char *method, const char *url, const char *b
         return e;
     }
     return 0;
+}
+
+static int perform(docker *d, const char *method, const char *url, const char *body,
+                   long timeout_ms, struct sink *s, long *status, char *err, size_t errlen)
+{
+    return perform_ex(d, method, url, body, timeout_ms, 0, s, status, err, errlen);
 }
 
 /* Major.minor comparison of API versions such as "1.41". */
@@ -417,6 +427,51 @@ int docker_container_remove(docker *d, const char *id, int volumes, char *err, s
                 volumes ? "?force=1&v=1" : "?force=1") != 0)
         return -EINVAL;
     return docker_call(d, "DELETE", path, NULL, NULL, err, errlen);
+}
+
+/* POST /containers/ID/wait?condition=not-running with its own time limit: the wait lasts
+ * as long as the container's command, which may rightly outlast every other call. A wait
+ * that runs out of time is answered -ETIMEDOUT and not counted as an Engine error. */
+int docker_container_wait(docker *d, const char *id, long timeout_ms, int *status, char *err,
+                          size_t errlen)
+{
+    char path[512], url[4096];
+    if (id_path(path, sizeof(path), "/containers/", id, "/wait?condition=not-running") != 0)
+        return -EINVAL;
+    int rc = versioned_url(d, path, url, sizeof(url), err, errlen);
+    if (rc != 0)
+        return rc;
+    struct sink s = {NULL, 0, 0, 64 * 1024, 0};
+    long code = 0;
+    rc = perform_ex(d, "POST", url, NULL, timeout_ms > 0 ? timeout_ms : 1, 1, &s, &code, err,
+                    errlen);
+    if (rc == -ETIMEDOUT)
+        str_fmt(err, errlen, "the container is still running after %ld ms", timeout_ms);
+    if (rc == -ECONNREFUSED)
+        forget_version(d);
+    if (rc == 0) {
+        rc = status_to_errno(code);
+        if (rc != 0)
+            engine_message(&s, code, err, errlen);
+    }
+    json_t *j = rc == 0 ? json_loadb(s.buf != NULL ? s.buf : "", s.len, 0, NULL) : NULL;
+    free(s.buf);
+    if (rc != 0)
+        return rc;
+    json_t *sc = json_object_get(j, "StatusCode");
+    const char *msg = json_string_value(json_object_get(json_object_get(j, "Error"), "Message"));
+    if (!json_is_integer(sc)) {
+        str_fmt(err, errlen, "the Engine's wait answer has no StatusCode");
+        rc = -EPROTO;
+    } else if (msg != NULL && msg[0] != '\0') {
+        str_fmt(err, errlen, "%s", msg);
+        rc = -EIO;
+    } else if (status != NULL) {
+        json_int_t v = json_integer_value(sc);
+        *status = v >= INT_MIN && v <= INT_MAX ? (int)v : -1;
+    }
+    json_decref(j);
+    return rc;
 }
 
 int docker_container_inspect(docker *d, const char *id, json_t **out, char *err,

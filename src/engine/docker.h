@@ -52,6 +52,11 @@ int docker_container_restart(docker *d, const char *id, int timeout_s, char *err
                              size_t errlen);
 /* Force-removes the container and, with volumes, its anonymous volumes. */
 int docker_container_remove(docker *d, const char *id, int volumes, char *err, size_t errlen);
+/* Waits until the container is not running (at once when it is not), up to timeout_ms
+ * (not the client's timeout): -ETIMEDOUT when it still runs then (not counted in
+ * docker_error_count). status (when not NULL) receives its exit status. */
+int docker_container_wait(docker *d, const char *id, long timeout_ms, int *status, char *err,
+                          size_t errlen);
 /* GET /containers/ID/json; *out is a new reference. */
 int docker_container_inspect(docker *d, const char *id, json_t **out, char *err,
                              size_t errlen);

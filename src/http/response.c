@@ -28,17 +28,7 @@ void http_error(http_req *q, int status, const char *code, const char *fmt, ...)
     /* A sentence may quote the request (jansson's parse errors do) or be cut mid-character
      * by the buffer: JSON strings must be UTF-8, so anything else becomes '?' rather than an
      * answer without its error. */
-    size_t n = strlen(msg);
-    for (size_t i = 0; i < n;) {
-        size_t k = 1;
-        while (k <= 4 && i + k <= n && !str_is_utf8(msg + i, k))
-            k++;
-        if (k > 4 || i + k > n) {
-            msg[i++] = '?';
-            continue;
-        }
-        i += k;
-    }
+    str_utf8_repair(msg, strlen(msg));
     http_json(q, status, json_pack("{s:s, s:s}", "error", msg, "code", code));
 }
 

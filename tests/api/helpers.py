@@ -29,6 +29,7 @@ BINARY = os.path.join(BUILD, "cloudyad")
 # The fast catalog: every service type on the tiny busybox image (scripts/images.sh test).
 TEST_CATALOG = os.path.join(REPO, "tests", "api", "catalog.test.yaml")
 OFFLINE_CATALOG = os.path.join(REPO, "catalog", "catalog.offline.yaml")
+KNOWLEDGE_DIR = os.path.join(REPO, "knowledge")
 DOCKER_SOCKET = "/var/run/docker.sock"
 # The backend the daemons use: "sqlite" (default) or "pg" (scripts/test.sh runs the suite
 # once with each). With "pg", CLOUDYA_TEST_PG_URL names a server whose role may create
@@ -76,6 +77,7 @@ def base_env():
             continue
         env[k] = v
     env["CLOUDYA_CATALOG"] = TEST_CATALOG
+    env["CLOUDYA_KNOWLEDGE_DIR"] = KNOWLEDGE_DIR
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     return env

@@ -51,7 +51,10 @@ def audit(d, **params):
 
 
 def check_client_shape(c):
-    assert set(c) == CLIENT_KEYS, c
+    # one tenant's answer (GET/PATCH /api/admin/clients/:id) adds its token account
+    assert set(c) - {"tokens"} == CLIENT_KEYS, c
+    if "tokens" in c:
+        assert set(c["tokens"]) == {"balance", "monthlyAllowance", "usedThisPeriod", "periodEnd"}, c
     assert set(c["quota"]) == QUOTA_KEYS and set(c["usage"]) == USAGE_KEYS, c
     assert RFC3339_UTC_RE.match(c["createdAt"]), c
     for k in ("containers", "memoryMb"):
@@ -201,8 +204,12 @@ def test_patch_client_bounds(ad):
 
 BAD_CLIENT_BODIES = [
     ({}, "at least one"),
-    ({"creditTokens": 100}, "creditTokens is not supported yet"),
-    ({"plan": "pro", "creditTokens": 1}, "creditTokens is not supported yet"),
+    ({"creditTokens": 0}, "creditTokens must be an integer from 1 to 10000000"),
+    ({"creditTokens": -5}, "creditTokens"),
+    ({"creditTokens": 10000001}, "creditTokens"),
+    ({"creditTokens": 1.5}, "creditTokens"),
+    ({"creditTokens": "100"}, "creditTokens"),
+    ({"plan": "pro", "creditTokens": None}, "creditTokens"),
     ({"bogus": 1}, "bogus"),
     ({"plan": "pro", "Plan": "pro"}, "Plan"),
     ({"quota": {"containers": 1}, "quotas": {}}, "quotas"),
@@ -251,7 +258,7 @@ def test_patch_client_refuses_bad_bodies_and_changes_nothing(ad):
     for body, field in BAD_CLIENT_BODIES:
         r = patch(ad, "/api/admin/clients/" + cid, ad.admin_token, body)
         j = assert_error(r, 400, "invalid_field", field=field)
-        if field == "creditTokens is not supported yet":
+        if field.startswith("creditTokens must"):
             assert j["error"] == field
     for data in (b"", b"{", b"[]", b"\"plan\"", b"null", b"{\"plan\": \"pro\",}",
                  b"{\"plan\": \"pro\", \"plan\": \"free\"}", b"{\"name\": \"\xff\"}",

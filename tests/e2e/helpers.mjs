@@ -101,6 +101,7 @@ export async function startDaemon(name) {
       CLOUDYA_ADMIN_EMAIL: admin.email,
       CLOUDYA_ADMIN_PASSWORD: admin.password,
       CLOUDYA_WEB_DIR: WEB_DIST,
+      CLOUDYA_KNOWLEDGE_DIR: join(REPO, 'knowledge'),
       CLOUDYA_LOGIN_MAX_FAILURES_IP: '1000',
       LOG_LEVEL: 'info',
     });

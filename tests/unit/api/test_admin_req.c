@@ -111,10 +111,12 @@ static void test_client_accepted(void **state)
 static void test_client_refused(void **state)
 {
     (void)state;
-    client_refused("{}", "invalid_field", "at least one of name, plan, quota");
-    client_refused("{\"creditTokens\": 5}", "invalid_field", "creditTokens is not supported yet");
-    client_refused("{\"plan\": \"pro\", \"creditTokens\": 5}", "invalid_field",
-                   "creditTokens is not supported yet");
+    client_refused("{}", "invalid_field", "at least one of name, plan, quota, creditTokens");
+    client_refused("{\"creditTokens\": 0}", "invalid_field",
+                   "creditTokens must be an integer from 1 to 10000000");
+    client_refused("{\"plan\": \"pro\", \"creditTokens\": -5}", "invalid_field",
+                   "creditTokens must be an integer");
+    client_refused("{\"creditTokens\": \"5\"}", "invalid_field", "creditTokens must be");
     client_refused("{\"plan\": \"pro\", \"bogus\": 1}", "invalid_field", "unknown field \"bogus\"");
     client_refused("{\"quota\": {\"disk\": 1}}", "invalid_field", "unknown field \"quota.disk\"");
     client_refused("{\"quota\": {\"creditTokens\": 1}}", "invalid_field",
