@@ -9,6 +9,7 @@ bench/run_http.sh
 bench/containers.sh
 /usr/bin/python3 bench/stats.py
 /usr/bin/python3 bench/cli.py   # the command line: start-up, ps/top/stats wall time and RSS
+bench/assistant.sh              # knowledge base load, offline answers, validator, sandbox
 pgdir=$(mktemp -d /tmp/cloudya-bench-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pgdir"' EXIT
 url=$(scripts/pg.sh start "$pgdir")

@@ -1,7 +1,9 @@
 /* kb_eval: measures the offline assistant's retrieval on a set of requests with known
  * answers (tests/unit/assistant/kb_eval.yaml) against a knowledge directory.
  *
- *   kb_eval [-v] [KNOWLEDGE_DIR [EVAL_YAML]]   (defaults: knowledge, the file above)
+ *   kb_eval [-v] [KNOWLEDGE_DIR [EVAL_YAML]]
+ *
+ * (defaults: knowledge/ and the file above, in the source tree given by SOURCE_ROOT).
  *
  * Prints every failure (the request, what was expected, what came back), then: top-1
  * accuracy over the cases whose expected entry exists (a case expecting "none" succeeds when
@@ -22,6 +24,9 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef SOURCE_ROOT
+#define SOURCE_ROOT "." /* meson passes the source directory */
+#endif
 #define CONTEXT_MAX 10 /* earlier requests of one case */
 #define TIMES_MAX 4096 /* answers timed */
 
@@ -74,9 +79,9 @@ static void print_want(json_t *want)
 int main(int argc, char **argv)
 {
     int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
-    const char *dir = argc > 1 + verbose ? argv[1 + verbose] : "knowledge";
-    const char *evalf =
-        argc > 2 + verbose ? argv[2 + verbose] : "tests/unit/assistant/kb_eval.yaml";
+    const char *dir = argc > 1 + verbose ? argv[1 + verbose] : SOURCE_ROOT "/knowledge";
+    const char *evalf = argc > 2 + verbose ? argv[2 + verbose]
+                                           : SOURCE_ROOT "/tests/unit/assistant/kb_eval.yaml";
     char err[512];
     kb *k = NULL;
     double t0 = now_ms();

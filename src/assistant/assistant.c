@@ -180,7 +180,7 @@ int assistant_answer(assistant *a, const char *request, const char *const *conte
         log_warnx("the LLM provider failed (%s); answering offline", err);
         assistant_reply_free(out);
         memset(out, 0, sizeof *out);
-        snprintf(out->note, sizeof out->note, "the LLM provider failed (%s); answered offline",
+        snprintf(out->note, sizeof out->note, "the LLM provider failed (%.200s); answered offline",
                  err);
     }
     return offline(a, request, context, nctx, lang, out);

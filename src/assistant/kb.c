@@ -116,6 +116,8 @@ static int phrase_stems(const struct ctx *c, textnorm_text *t, const char *what,
 static int load_synonyms(kb *k, json_t *root, const struct ctx *c, textnorm_text *t)
 {
     json_t *groups = json_object_get(root, "synonyms");
+    if (k->syn != NULL)
+        return fail(c, -EINVAL, "a second synonyms file (one per knowledge base)");
     if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_array(groups))
         return fail(c, -EINVAL, "the file must hold one key, synonyms, a list of groups");
     if (json_array_size(groups) > KB_SYN_GROUPS_MAX)
@@ -152,6 +154,10 @@ static int load_synonyms(kb *k, json_t *root, const struct ctx *c, textnorm_text
                     len += (size_t)snprintf(name + len, sizeof name - len, "%s%s",
                                             i > 0 ? "_" : "=", words[i]);
                 canon = kb_intern(k, name);
+                k->gid = xrealloc(k->gid, (k->ngroup + 1) * sizeof(*k->gid));
+                k->gname = xrealloc(k->gname, (k->ngroup + 1) * sizeof(*k->gname));
+                k->gid[k->ngroup] = canon;
+                k->gname[k->ngroup++] = xstrdup(t->word[0].fold);
             }
             if (ntmp == cap) {
                 cap = cap ? cap * 2 : 512;
@@ -587,6 +593,8 @@ static const char *base_name(const char *path)
     return s != NULL ? s + 1 : path;
 }
 
+/* Loads the given files (synonyms first, whatever their order). Returns 0 with *out set,
+ * or the first error: the message names the file and, inside an entry, its id. */
 int kb_load_files(const char *const *paths, size_t n, kb **out, char *err, size_t errlen)
 {
     yaml_limits lim = {.max_bytes = KB_FILE_MAX, .max_depth = 12, .max_nodes = 200000};
@@ -644,6 +652,9 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Lists the *.yaml files of dir (not policy.yaml, not hidden files), sorted by name so that
+ * the entries' order does not depend on the file system, then loads them. Returns as
+ * kb_load_files, or -errno when dir cannot be read. */
 int kb_load_dir(const char *dir, kb **out, char *err, size_t errlen)
 {
     char *names[KB_FILES_MAX + 1];
@@ -691,6 +702,7 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
+/* Frees everything the loader allocated; NULL is fine. */
 void kb_free(kb *k)
 {
     if (k == NULL)
@@ -735,6 +747,11 @@ void kb_free(kb *k)
         free(k->domains[i]);
     free(k->dword);
     free(k->ddomain);
+    for (size_t i = 0; i < k->ngroup; i++)
+        free(k->gname[i]);
+    free(k->gid);
+    free(k->gname);
+    free(k->tdomain);
     free(k);
 }
 /* ---- accessors --------------------------------------------------------------------- */
@@ -744,11 +761,13 @@ size_t kb_count(const kb *k)
     return k != NULL ? k->n : 0;
 }
 
+/* Entry i or NULL when out of range. */
 const kb_entry *kb_entry_at(const kb *k, size_t i)
 {
     return k != NULL && i < k->n ? &k->e[i] : NULL;
 }
 
+/* A linear search: ids are looked up rarely (tests, tools, stored answers). */
 const kb_entry *kb_find(const kb *k, const char *id)
 {
     for (size_t i = 0; k != NULL && i < k->n; i++)
@@ -762,37 +781,44 @@ static int lang_index(const char *lang)
     return lang != NULL && strcmp(lang, "fr") == 0;
 }
 
+/* Accessors: the strings live as long as the base. */
 const char *kb_entry_id(const kb_entry *e)
 {
     return e->id;
 }
 
+/* The domain of the entry's file. */
 const char *kb_entry_domain(const kb_entry *e)
 {
     return e->domain;
 }
 
+/* The command as written, with its {placeholders}. */
 const char *kb_entry_command(const kb_entry *e)
 {
     return e->command;
 }
 
+/* The entry's own rating: "safe", "warning" or "dangerous". */
 const char *kb_entry_risk(const kb_entry *e)
 {
     static const char *const names[] = {"safe", "warning", "dangerous"};
     return names[e->risk];
 }
 
+/* The explanation in lang ("fr", else English), placeholders not replaced. */
 const char *kb_entry_explanation(const kb_entry *e, const char *lang)
 {
     return e->expl[lang_index(lang)];
 }
 
+/* The best practice in lang ("fr", else English), placeholders not replaced. */
 const char *kb_entry_practice(const kb_entry *e, const char *lang)
 {
     return e->prac[lang_index(lang)];
 }
 
+/* The phrasings in lang: their number, *out pointing at them. */
 size_t kb_entry_phrasings(const kb_entry *e, const char *lang, const char *const **out)
 {
     int l = lang_index(lang);
@@ -800,21 +826,25 @@ size_t kb_entry_phrasings(const kb_entry *e, const char *lang, const char *const
     return e->nphr[l];
 }
 
+/* The number of parameters (the placeholders of the command). */
 size_t kb_entry_param_count(const kb_entry *e)
 {
     return e->nparams;
 }
 
+/* The name of parameter i, or NULL out of range. */
 const char *kb_entry_param_name(const kb_entry *e, size_t i)
 {
     return i < e->nparams ? e->params[i].name : NULL;
 }
 
+/* The type of parameter i (KB_P_WORD out of range). */
 enum kb_ptype kb_entry_param_type(const kb_entry *e, size_t i)
 {
     return i < e->nparams ? e->params[i].type : KB_P_WORD;
 }
 
+/* The default of parameter i as a string, or NULL out of range. */
 const char *kb_entry_param_default(const kb_entry *e, size_t i)
 {
     return i < e->nparams ? e->params[i].def : NULL;

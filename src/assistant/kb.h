@@ -180,6 +180,14 @@ struct kb {
     const char **dword;
     uint8_t *ddomain;
     size_t ndword;
+    /* the synonym groups' names (folded first word of their first term), by group id */
+    uint32_t *gid;
+    char **gname;
+    size_t ngroup;
+    /* 1 + the domain a term names, for the groups' ids (0 elsewhere; tdomain[t] for
+     * t < ntdomain): "espace de noms" is a namespace, so Kubernetes, like "namespace" */
+    uint8_t *tdomain;
+    size_t ntdomain;
 };
 
 /* Parameter values for one entry: the defaults, replaced by what a request says. */
@@ -193,9 +201,11 @@ struct kb_extract {
 void kb_extract_init(const kb_entry *e, struct kb_extract *x);
 
 /* Fills the values of e's parameters that are not from_request yet from the analysis t
- * (x->used is reset for t). Every value stored passed kb_value_valid. */
+ * (x->used is reset for t). strict: only values the parameters' own cues point at, and
+ * values recognizable anywhere (regions, zones, CIDRs, addresses, URLs...): for an earlier
+ * request about something else. Every value stored passed kb_value_valid. */
 void kb_extract_params(const kb *k, const kb_entry *e, const textnorm_text *t,
-                       struct kb_extract *x);
+                       struct kb_extract *x, int strict);
 
 /* The term id of the string s, or KB_NO_TERM. */
 uint32_t kb_term_lookup(const kb *k, const char *s);
@@ -220,11 +230,15 @@ size_t kb_slots(const kb *k, const textnorm_text *t, struct kb_slot *out, size_t
 int kb_domain_of_word(const kb *k, const char *fold);
 
 /* 1 when the folded word names a domain or a product (s3, kubernetes), whether or not k
- * has that domain. */
+ * has that domain, and is not also a usual value (docker, ubuntu): never a value then. */
 int kb_is_domain_word(const char *fold);
 
-/* 1 when the stem belongs to a synonym group of k (a word of the domain's vocabulary). */
+/* 1 when the stem starts a synonym term of k (a word of the domain's vocabulary). */
 int kb_is_synonym(const kb *k, const char *stem);
+
+/* 1 when the word of this stem (or the synonym group it stands for) is in e's document:
+ * a word the entry is about, not a value ("in real time", "in the cluster"). */
+int kb_entry_mentions(const kb *k, const kb_entry *e, const char *stem);
 
 /* Term frequency of term id t in entry e (0 when absent). */
 float kb_entry_tf(const kb_entry *e, uint32_t t);

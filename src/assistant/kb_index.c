@@ -72,6 +72,8 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
+/* Open addressing with linear probing; the table is at most half full. Returns the id or
+ * KB_NO_TERM. */
 uint32_t kb_term_lookup(const kb *k, const char *s)
 {
     if (k->hashcap == 0)
@@ -93,6 +95,8 @@ static void hash_insert(kb *k, uint32_t id)
     k->hash[i] = id;
 }
 
+/* The id of s, added to the vocabulary (and the table grown) when new. Never fails: memory
+ * exhaustion aborts (xalloc). */
 uint32_t kb_intern(kb *k, const char *s)
 {
     uint32_t id = kb_term_lookup(k, s);
@@ -127,6 +131,7 @@ static int cmp_dword(const void *a, const void *b)
     return strcmp(((const struct dword *)a)->w, ((const struct dword *)b)->w);
 }
 
+/* Copies the rows of the domain-word table whose domain the base has, sorted for bisection. */
 void kb_index_domains(kb *k)
 {
     struct dword *v = xmalloc(NELEM(domain_words) * sizeof(*v));
@@ -144,6 +149,10 @@ void kb_index_domains(kb *k)
     }
     k->ndword = n;
     free(v);
+    k->ntdomain = k->nterm;
+    k->tdomain = xcalloc(k->ntdomain ? k->ntdomain : 1, 1);
+    for (size_t g = 0; g < k->ngroup; g++)
+        k->tdomain[k->gid[g]] = (uint8_t)kb_domain_of_word(k, k->gname[g]);
 }
 
 /* By bisection in the base's sorted copy of the table. */
@@ -163,8 +172,15 @@ int kb_domain_of_word(const kb *k, const char *fold)
     return 0;
 }
 
+/* A linear scan of the table: called for a few tokens per request only. Words that also
+ * name everyday things (the docker group, the ubuntu user, a node) do not count. */
 int kb_is_domain_word(const char *fold)
 {
+    static const char *const values[] = {"centos", "debian", "docker", "git", "node",
+                                         "nodes", "ubuntu"};
+    for (size_t i = 0; i < NELEM(values); i++)
+        if (strcmp(fold, values[i]) == 0)
+            return 0;
     for (size_t i = 0; i < NELEM(domain_words); i++)
         if (strcmp(fold, domain_words[i].word) == 0)
             return 1;
@@ -224,6 +240,9 @@ static size_t slots_build(const kb *k, kb *mk, const textnorm_text *t, struct kb
         if (best != NULL) {
             s->nid = best->ncanon;
             memcpy(s->id, best->canon, best->ncanon * sizeof(uint32_t));
+            for (size_t c = 0; c < best->ncanon && s->domain == 0; c++)
+                if (best->canon[c] < k->ntdomain)
+                    s->domain = k->tdomain[best->canon[c]];
         } else {
             s->nid = ids[i] != KB_NO_TERM;
             s->id[0] = ids[i];
@@ -233,22 +252,33 @@ static size_t slots_build(const kb *k, kb *mk, const textnorm_text *t, struct kb
     return nout;
 }
 
+/* 1 when a synonym term starts with this stem ("real" of "real time"), else 0. */
 int kb_is_synonym(const kb *k, const char *stem)
+{
+    uint32_t id = kb_term_lookup(k, stem);
+    return id != KB_NO_TERM && syn_lower(k, id) < k->nsyn && k->syn[syn_lower(k, id)].w[0] == id;
+}
+
+/* The stem's term, or the groups of the one-word synonym it is, found in e's document. */
+int kb_entry_mentions(const kb *k, const kb_entry *e, const char *stem)
 {
     uint32_t id = kb_term_lookup(k, stem);
     if (id == KB_NO_TERM)
         return 0;
     for (size_t j = syn_lower(k, id); j < k->nsyn && k->syn[j].w[0] == id; j++)
-        if (k->syn[j].n == 1)
-            return 1;
-    return 0;
+        for (size_t c = 0; c < k->syn[j].ncanon; c++) /* "real" of "real time" too */
+            if (kb_entry_tf(e, k->syn[j].canon[c]) > 0)
+                return 1;
+    return kb_entry_tf(e, id) > 0;
 }
 
+/* Read-only slots of a request: unknown stems stay unknown. */
 size_t kb_slots(const kb *k, const textnorm_text *t, struct kb_slot *out, size_t max)
 {
     return slots_build(k, NULL, t, out, max);
 }
 
+/* By bisection in the entry's sorted terms; 0 when absent. */
 float kb_entry_tf(const kb_entry *e, uint32_t t)
 {
     size_t lo = 0, hi = e->nterms;
@@ -269,6 +299,7 @@ static uint64_t pair_key(uint32_t a, uint32_t b)
     return a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a;
 }
 
+/* By bisection in the entry's sorted pairs. */
 int kb_entry_has_bigram(const kb_entry *e, uint32_t a, uint32_t b)
 {
     uint64_t key = pair_key(a, b);
@@ -469,6 +500,8 @@ static void index_entry(kb *k, struct kb_entry *e, textnorm_text *t)
     free(d.bi);
 }
 
+/* Documents first (they intern the words of commands and ids), then the postings and the idf
+ * of every term: ln(1 + (N - df + 0.5) / (df + 0.5)), the BM25 form, never negative. */
 void kb_index_build(kb *k)
 {
     textnorm_text *t = xmalloc(sizeof(*t));

@@ -64,8 +64,10 @@ static int ipv4_ok(const char *v)
     struct in_addr a;
     return inet_pton(AF_INET, v, &a) == 1;
 }
+
 /* ---- value types ------------------------------------------------------------------- */
 
+/* The type named s: 0 with *t set, or -EINVAL for a name that is not a type. */
 int kb_ptype_parse(const char *s, enum kb_ptype *t)
 {
     for (size_t i = 0; i < NELEM(type_names); i++)
@@ -76,6 +78,7 @@ int kb_ptype_parse(const char *s, enum kb_ptype *t)
     return -EINVAL;
 }
 
+/* The name of type t as knowledge files write it ("?" for a bad value). */
 const char *kb_ptype_name(enum kb_ptype t)
 {
     return (size_t)t < NELEM(type_names) ? type_names[t] : "?";
@@ -283,6 +286,18 @@ static const struct {
     {"zurich", "eu-central-2", "europe-west6", "switzerlandnorth"},
 };
 
+/* 1 when the folded token is a region code of some provider. */
+static int region_code(const char *fold)
+{
+    size_t n = strlen(fold);
+    if (aws_region(fold) == n || gcp_region(fold) == n)
+        return 1;
+    for (size_t i = 0; i < NELEM(azure_regions); i++)
+        if (strcmp(fold, azure_regions[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The region a folded token names, in the family of def: a code of any provider, or a
  * city. Returns 1 with out filled, else 0. */
 static int region_value(const char *fold, const char *def, char *out, size_t cap)
@@ -483,7 +498,8 @@ static const char *const fillers[] = {
  * nothing: "a bucket named logs", "user deploy", "on port 8080". */
 static const char *const name_cues[] = {"appele", "appelee", "called", "name", "named", "nom",
                                         "nomme", "nommee"};
-static const char *const user_cues[] = {"compte", "login", "user", "username", "utilisateur"};
+static const char *const user_cues[] = {"as", "compte", "login", "user", "username",
+                                        "utilisateur"};
 
 /* Words that qualify the noun before them, in French mostly ("un bucket privé"): never
  * names, skipped between a cue and its value. */
@@ -502,6 +518,7 @@ static int in_list(const char *const *list, size_t n, const char *w)
     return 0;
 }
 
+/* Every value starts as the entry's default, none from the request. */
 void kb_extract_init(const kb_entry *e, struct kb_extract *x)
 {
     memset(x, 0, sizeof(*x));
@@ -547,8 +564,8 @@ static int convert(const kb_entry *e, const struct kb_param *p, const char *raw,
     case KB_P_NAME:
     case KB_P_USER:
     case KB_P_WORD:
-        if (!quoted && all_digits(raw, 64))
-            return 0;
+        if (!quoted && (all_digits(raw, 64) || region_code(fold)))
+            return 0; /* 5 is a count, eu-west-1 a region: not names */
         return str_copy(out, cap, raw) == 0 && kb_value_valid(p->type, out);
     case KB_P_COUNT: {
         int w = number_word(fold);
@@ -806,8 +823,8 @@ static int anywhere(const kb_entry *e, const textnorm_text *t, struct kb_extract
     return 0;
 }
 
-/* "in kube-system": a namespace named after "in" / "dans", when it is not a word of the
- * vocabulary's synonyms (in the cluster, dans le pod). */
+/* "in kube-system": a namespace named after "in" / "dans", when the entry is not about
+ * that word (in the cluster, in real time). */
 static int namespace_in(const kb *k, const kb_entry *e, const textnorm_text *t,
                         struct kb_extract *x, size_t i)
 {
@@ -822,7 +839,7 @@ static int namespace_in(const kb *k, const kb_entry *e, const textnorm_text *t,
         if (t->tok[j].quoted || str_copy(stem, sizeof stem, t->tok[j].fold) != 0)
             continue;
         textnorm_stem(stem);
-        if (kb_is_synonym(k, stem) || filler(&t->tok[j]))
+        if (kb_entry_mentions(k, e, stem) || filler(&t->tok[j]))
             continue;
         if (take(e, t, x, i, j, NULL, (int)c, 0))
             return 1;
@@ -842,8 +859,11 @@ static size_t main_name_param(const kb_entry *e)
     return SIZE_MAX;
 }
 
+/* The passes go from the most specific evidence to the least: the parameter's own cues,
+ * universal cues, values recognizable anywhere, quoted text, derived regions, a lone number.
+ * A token taken by one parameter is not offered to the next. */
 void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t,
-                       struct kb_extract *x)
+                       struct kb_extract *x, int strict)
 {
     memset(x->used, 0, sizeof x->used);
     /* 1. the parameters' own cues */
@@ -851,14 +871,14 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
         if (!x->from_request[i])
             if (!by_cues(e, t, x, i, e->params[i].after, e->params[i].nafter, 0))
                 by_cues(e, t, x, i, e->params[i].near, e->params[i].nnear, 1);
-    for (size_t i = 0; i < e->nparams; i++)
+    /* 2. universal cues (not in an earlier request about something else) */
+    size_t mn = main_name_param(e);
+    for (size_t i = 0; i < e->nparams && !strict; i++)
         if (!x->from_request[i] && e->params[i].type == KB_P_NAME)
             before_cues(base, e, t, x, i);
-    /* 2. universal cues */
-    size_t mn = main_name_param(e);
-    if (mn != SIZE_MAX && !x->from_request[mn])
+    if (mn != SIZE_MAX && !x->from_request[mn] && !strict)
         by_words(e, t, x, mn, name_cues, NELEM(name_cues));
-    for (size_t i = 0; i < e->nparams; i++) {
+    for (size_t i = 0; i < e->nparams && !strict; i++) {
         static const char *const port[] = {"port"}, *const image[] = {"image"},
                                  *const version[] = {"version"};
         if (x->from_request[i])
@@ -880,7 +900,7 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
             break;
         }
     }
-    for (size_t i = 0; i < e->nparams; i++)
+    for (size_t i = 0; i < e->nparams && !strict; i++)
         if (!x->from_request[i] && e->params[i].type == KB_P_NAME &&
             strcmp(e->params[i].name, "namespace") == 0)
             namespace_in(base, e, t, x, i);
@@ -889,7 +909,7 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
         if (!x->from_request[i])
             anywhere(e, t, x, i);
     /* 4. quoted text for names, words, users and paths */
-    for (size_t i = 0; i < e->nparams; i++) {
+    for (size_t i = 0; i < e->nparams && !strict; i++) {
         enum kb_ptype ty = e->params[i].type;
         if (x->from_request[i] ||
             !(ty == KB_P_NAME || ty == KB_P_WORD || ty == KB_P_USER || ty == KB_P_PATH))
@@ -924,6 +944,6 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
     for (size_t k = 0; k < t->ntok; k++)
         if (!x->used[k] && !t->tok[k].quoted && all_digits(t->tok[k].fold, 7))
             tok_num = k, ntok_num++;
-    if (nnum == 1 && ntok_num == 1)
+    if (nnum == 1 && ntok_num == 1 && !strict)
         take(e, t, x, numeric, tok_num, NULL, -1, 0);
 }

@@ -17,9 +17,11 @@
 
 #define BM25_K1 1.2
 #define BM25_B 0.75
-#define QSLOTS_MAX 64       /* slots of a query (request + one earlier request) */
-#define RERANK_MAX 10       /* candidates whose parameters are extracted before the choice */
-#define W_CONTEXT 0.5f      /* weight of the earlier request's terms in a follow-up */
+#define QSLOTS_MAX 64       /* slots of a query (the request and the earlier ones) */
+#define RERANK_MAX 30       /* candidates reranked: phrasing bonus, parameters, domains */
+#define W_CONTEXT 0.5f      /* weight of the earlier request's terms in a follow-up... */
+#define W_BEFORE 0.5f       /* ...and of the one before, when the earlier is a follow-up too */
+#define PARTS 3             /* the request, the earlier request, the one before */
 #define BIGRAM_W 0.35       /* bonus per adjacent pair found adjacent in a phrasing */
 #define DOMAIN_BOOST 1.5    /* entries of a domain the request names */
 #define DOMAIN_OTHER 0.6    /* entries of other domains when the request names one */
@@ -27,11 +29,14 @@
 #define EXPLAINED_W 0.5     /* score for a word an entry takes as a parameter value... */
 #define EXPLAINED_IDF 3.0   /* ...at most this idf */
 #define PHRASE_W 1.0        /* bonus for the phrasing most like the request (weighted Dice) */
-#define PHRASE_MAX 30       /* candidates that get it */
 #define COV_BASE 0.3        /* ranking: score * (COV_BASE + (1 - COV_BASE) * coverage) */
 #define FIT_COVERAGE 0.6    /* an entry fits when it covers this much of the request... */
 #define FIT_SCORE 3.5       /* ...and scores at least this */
+#define FIT_COVERAGE_LONG 0.35 /* or covers this much with words weighing at least... */
+#define FIT_MASS 8.5        /* ...this much (idf-weighted): three strong words or so */
 #define CONF_HALF 4.0       /* confidence: coverage * score / (score + CONF_HALF) */
+#define FOLLOWUP_WORDS 6    /* an earlier request this short is itself a follow-up */
+#define RESOLVE_DEPTH 3     /* turns looked back to know a conversation's topic */
 #define TOPIC_SCORE 2.0     /* a topic named when nothing fits scores at least this... */
 #define TOPIC_COVERAGE 0.25 /* ...and covers this much */
 
@@ -61,16 +66,15 @@ const char *kb_detect_lang(const char *text)
 
 struct qslot {
     struct kb_slot s;
-    float w;      /* 1 for the request, W_CONTEXT for the earlier one */
+    float w;      /* 1 for the request, W_CONTEXT or W_BEFORE for the earlier ones */
     double idf;   /* the slot's weight in coverage */
-    uint8_t part; /* 0 the request, 1 the earlier request */
+    uint8_t part; /* 0 the request, 1 the earlier request, 2 the one before */
 };
 
 struct query {
-    const textnorm_text *t[2];
+    const textnorm_text *t[PARTS]; /* NULL when absent */
     struct qslot q[QSLOTS_MAX];
     size_t n;
-    unsigned domains[2]; /* bit d-1: domain d named in part 0 / 1 */
 };
 
 /* A token that looks like a value (my-app, web-1, app.py, eu-west-3, "x"): its words are
@@ -95,8 +99,11 @@ static void query_add(const kb *k, struct query *q, const textnorm_text *t, floa
         struct qslot *x = &q->q[q->n++];
         x->s = s[i];
         x->w = w;
-        if (s[i].nwords == 1 && value_like(&t->tok[s[i].token]))
-            x->w *= VALUE_W; /* but not docker-compose, pare-feu: synonyms of several words */
+        const textnorm_token *tk = &t->tok[s[i].token];
+        if (s[i].nwords == 1 &&
+            (value_like(tk) || (s[i].nid == 0 && tk->raw[0] >= '0' && tk->raw[0] <= '9')))
+            x->w *= VALUE_W; /* not docker-compose, pare-feu (synonyms of several words), and
+                                an unknown 15m, 20gb are values too */
         x->part = part;
         x->idf = 0;
         for (size_t j = 0; j < s[i].nid; j++)
@@ -104,8 +111,6 @@ static void query_add(const kb *k, struct query *q, const textnorm_text *t, floa
                 x->idf = k->idf[s[i].id[j]];
         if (s[i].nid == 0)
             x->idf = k->idf_unknown;
-        if (s[i].domain > 0 && s[i].domain <= 32)
-            q->domains[part] |= 1u << (s[i].domain - 1);
     }
 }
 
@@ -113,11 +118,11 @@ static void query_add(const kb *k, struct query *q, const textnorm_text *t, floa
 
 struct cand {
     uint32_t e;
-    double dom; /* the domain factor */
+    double raw;          /* BM25 + bonuses, before the domain factor */
     double score, cov, rank;
+    double got;          /* the weight of the request's words it covers (coverage's numerator) */
     uint64_t matched; /* bit i: slot i is covered */
-    struct kb_extract x[2];
-    int extracted;
+    struct kb_extract *x; /* the first candidates': PARTS extractions (request, then +1, +2) */
 };
 
 static int cmp_cand(const void *a, const void *b)
@@ -126,6 +131,15 @@ static int cmp_cand(const void *a, const void *b)
     if (x->rank != y->rank)
         return x->rank < y->rank ? 1 : -1;
     return x->e < y->e ? -1 : x->e > y->e;
+}
+
+static double coverage_mass(const struct query *q, uint64_t matched)
+{
+    double got = 0;
+    for (size_t i = 0; i < q->n; i++)
+        if (matched & (1ull << i))
+            got += q->q[i].w * q->q[i].idf;
+    return got;
 }
 
 static double coverage(const struct query *q, uint64_t matched)
@@ -150,6 +164,29 @@ static double coverage_request(const struct query *q, uint64_t matched)
                 got += q->q[i].idf;
         }
     return all > 0 ? got / all : 1;
+}
+
+/* DOMAIN_BOOST for an entry of a domain the request names, DOMAIN_OTHER for the others
+ * when it names one, else 1. The earlier request's domains count when the request names
+ * none. x (may be NULL): the entry's parameters, so that a domain word taken as a value
+ * ("the group docker") steers nothing for it. */
+static double domain_factor(const kb *k, const struct query *q, const kb_entry *e,
+                            const struct kb_extract *x)
+{
+    unsigned named[PARTS] = {0, 0, 0};
+    for (size_t i = 0; i < q->n; i++) {
+        const struct qslot *s = &q->q[i];
+        if (s->s.domain == 0 || s->s.domain > 32 ||
+            (x != NULL && x[s->part].used[s->s.token] == 1))
+            continue;
+        named[s->part] |= 1u << (s->s.domain - 1);
+    }
+    unsigned dom = named[0] ? named[0] : named[1] ? named[1] : named[2];
+    if (dom == 0)
+        return 1;
+    (void)k;
+    return e->domain_id > 0 && (dom & (1u << (e->domain_id - 1))) ? DOMAIN_BOOST
+                                                                  : DOMAIN_OTHER;
 }
 
 /* Scores every entry sharing a term with q. Returns the candidates (malloc'ed, sorted by
@@ -193,7 +230,6 @@ static struct cand *rank_all(const kb *k, const struct query *q, size_t *n)
             nc++;
     c = xcalloc(nc ? nc : 1, sizeof(*c));
     nc = 0;
-    unsigned dom = q->domains[0] ? q->domains[0] : q->domains[1];
     for (uint32_t e = 0; e < k->n; e++) {
         if (mask[e] == 0)
             continue;
@@ -212,12 +248,8 @@ static struct cand *rank_all(const kb *k, const struct query *q, size_t *n)
             if (hit)
                 bonus += BIGRAM_W * (a->w * a->idf + b->w * b->idf) / 2;
         }
-        x->dom = 1;
-        if (dom != 0)
-            x->dom = k->e[e].domain_id > 0 && (dom & (1u << (k->e[e].domain_id - 1)))
-                         ? DOMAIN_BOOST
-                         : DOMAIN_OTHER;
-        x->score = (acc[e] + bonus) * x->dom;
+        x->raw = acc[e] + bonus;
+        x->score = x->raw * domain_factor(k, q, &k->e[e], NULL);
         x->cov = coverage(q, x->matched);
         x->rank = x->score * (COV_BASE + (1 - COV_BASE) * x->cov);
     }
@@ -272,36 +304,42 @@ static double phrase_bonus(const kb *k, const struct query *q, const kb_entry *e
     return PHRASE_W * best * qmass;
 }
 
-/* Extracts the parameters of the first candidates (request first, then the earlier one),
- * counts the words they consumed as covered, and ranks them again. */
-static void rerank(const kb *k, const struct query *q, struct cand *c, size_t n)
+/* Extracts the parameters of the first candidates (the request first, then the earlier
+ * ones) into x (RERANK_MAX * PARTS), counts the words they consumed as covered, and ranks
+ * them again. */
+static void rerank(const kb *k, const struct query *q, struct cand *c, size_t n,
+                   struct kb_extract *x)
 {
-    size_t top = n < PHRASE_MAX ? n : PHRASE_MAX;
-    for (size_t i = 0; i < top; i++) {
-        c[i].score += phrase_bonus(k, q, &k->e[c[i].e]) * c[i].dom;
-        c[i].rank = c[i].score * (COV_BASE + (1 - COV_BASE) * c[i].cov);
-    }
-    qsort(c, top, sizeof(*c), cmp_cand);
-    top = n < RERANK_MAX ? n : RERANK_MAX;
+    size_t top = n < RERANK_MAX ? n : RERANK_MAX;
     for (size_t i = 0; i < top; i++) {
         const kb_entry *e = &k->e[c[i].e];
+        c[i].raw += phrase_bonus(k, q, e);
+        c[i].x = x + i * PARTS;
         kb_extract_init(e, &c[i].x[0]);
-        kb_extract_params(k, e, q->t[0], &c[i].x[0]);
-        c[i].x[1] = c[i].x[0];
-        if (q->t[1] != NULL)
-            kb_extract_params(k, e, q->t[1], &c[i].x[1]);
-        c[i].extracted = 1;
+        kb_extract_params(k, e, q->t[0], &c[i].x[0], 0);
+        for (size_t p = 1; p < PARTS; p++) {
+            c[i].x[p] = c[i].x[p - 1];
+            if (q->t[p] != NULL)
+                kb_extract_params(k, e, q->t[p], &c[i].x[p], 0);
+        }
         for (size_t s = 0; s < q->n; s++) {
             const struct qslot *qs = &q->q[s];
             if (!c[i].x[qs->part].used[qs->s.token] || (c[i].matched & (1ull << s)))
                 continue;
             c[i].matched |= 1ull << s;
-            c[i].score += EXPLAINED_W * qs->w * (qs->idf < EXPLAINED_IDF ? qs->idf : EXPLAINED_IDF);
+            c[i].raw += EXPLAINED_W * qs->w * (qs->idf < EXPLAINED_IDF ? qs->idf : EXPLAINED_IDF);
         }
+        c[i].score = c[i].raw * domain_factor(k, q, e, c[i].x);
         c[i].cov = coverage(q, c[i].matched);
+        c[i].got = coverage_mass(q, c[i].matched);
         c[i].rank = c[i].score * (COV_BASE + (1 - COV_BASE) * c[i].cov);
     }
+    /* the first ones, which have their parameters, stay first: the others, ranked without
+     * those corrections, are capped at the last of them (the order stays non-increasing) */
     qsort(c, top, sizeof(*c), cmp_cand);
+    for (size_t i = top; i < n; i++)
+        if (c[i].rank > c[top - 1].rank)
+            c[i].rank = c[top - 1].rank;
 }
 
 static double confidence(const struct cand *c)
@@ -310,31 +348,45 @@ static double confidence(const struct cand *c)
     return conf < 0 ? 0 : conf > 1 ? 1 : conf;
 }
 
+/* The best entry fits when it scores enough and covers most of the request, or, for long
+ * chatty requests, covers a good part of it with several strong words. */
 static int fits(const struct cand *c)
 {
-    return c->cov >= FIT_COVERAGE && c->score >= FIT_SCORE;
+    return c->score >= FIT_SCORE &&
+           (c->cov >= FIT_COVERAGE || (c->cov >= FIT_COVERAGE_LONG && c->got >= FIT_MASS));
 }
 
 /* ---- search ------------------------------------------------------------------------ */
 
 struct search {
-    textnorm_text t[2];
+    textnorm_text t[PARTS];
     struct query q;
     struct cand *c;
     size_t n;
+    struct kb_extract x[RERANK_MAX * PARTS];
 };
 
-static void search_run(const kb *k, struct search *s, const char *request, const char *earlier)
+/* Ranks the entries for request, with the earlier requests (NULL when absent). */
+static void search_run(const kb *k, struct search *s, const char *request, const char *last,
+                       const char *before)
 {
+    static const float weights[PARTS] = {1.0f, W_CONTEXT, W_BEFORE};
+    const char *texts[PARTS] = {request, last, last != NULL ? before : NULL};
     memset(&s->q, 0, sizeof s->q);
-    textnorm_analyze(request, &s->t[0]);
-    query_add(k, &s->q, &s->t[0], 1.0f, 0);
-    if (earlier != NULL) {
-        textnorm_analyze(earlier, &s->t[1]);
-        query_add(k, &s->q, &s->t[1], W_CONTEXT, 1);
-    }
+    for (uint8_t p = 0; p < PARTS; p++)
+        if (texts[p] != NULL) {
+            textnorm_analyze(texts[p], &s->t[p]);
+            query_add(k, &s->q, &s->t[p], weights[p], p);
+        }
     s->c = rank_all(k, &s->q, &s->n);
-    rerank(k, &s->q, s->c, s->n);
+    rerank(k, &s->q, s->c, s->n, s->x);
+}
+
+static void search_free(struct search *s)
+{
+    if (s != NULL)
+        free(s->c);
+    free(s);
 }
 
 /* Search, see retrieve.h. */
@@ -343,15 +395,14 @@ int kb_search(const kb *k, const char *request, kb_hit *hits, size_t max)
     if (k == NULL || request == NULL || (hits == NULL && max > 0))
         return -EINVAL;
     struct search *s = xmalloc(sizeof(*s));
-    search_run(k, s, request, NULL);
+    search_run(k, s, request, NULL, NULL);
     size_t n = s->n < max ? s->n : max;
     for (size_t i = 0; i < n; i++) {
         hits[i].entry = &k->e[s->c[i].e];
         hits[i].score = s->c[i].rank;
         hits[i].confidence = confidence(&s->c[i]);
     }
-    free(s->c);
-    free(s);
+    search_free(s);
     return (int)n;
 }
 
@@ -493,10 +544,10 @@ static void put_replace(struct out *o, const kb_entry *e, const struct kb_extrac
     puts_out(o, ".");
 }
 
-static void answer_fill(const kb *k, const struct cand *c, struct kb_answer *out)
+static void answer_fill(const kb *k, const struct cand *c, const struct kb_extract *x,
+                        struct kb_answer *out)
 {
     const kb_entry *e = &k->e[c->e];
-    const struct kb_extract *x = &c->x[1];
     int fr = strcmp(out->lang, "fr") == 0;
     struct out a = {out->action, sizeof out->action, 0}, t = {out->explanation,
                                                                sizeof out->explanation, 0};
@@ -546,6 +597,128 @@ static void answer_none(const kb *k, const struct search *s, struct kb_answer *o
                       "namespace dev\").");
 }
 
+/* 1 when the request starts like a follow-up: "and ...", "et ...", "now ...", "same ...". */
+static int followup_marker(const textnorm_text *t)
+{
+    static const char *const marks[] = {"also", "and", "aussi", "ensuite", "et", "how",
+                                        "instead", "maintenant", "now", "pareil", "plutot",
+                                        "puis", "same", "then", "what"};
+    if (t->ntok == 0)
+        return 0;
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
+        if (strcmp(t->tok[0].fold, marks[i]) == 0)
+            return t->ntok < 2 || strcmp(marks[i], "how") != 0 ||
+                   strcmp(t->tok[1].fold, "about") == 0; /* how about, not how do I */
+    return 0;
+}
+
+/* The request's slots that are words of its own, not values (my-app, 15m weigh less). */
+static size_t content_slots(const struct query *q)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < q->n; i++)
+        n += q->q[i].part == 0 && q->q[i].w >= 1.0f;
+    return n;
+}
+
+static int resolve(const kb *k, const char *request, const char *const *context,
+                   size_t ncontext, int depth);
+
+/* The earlier requests a follow-up is read with: the last one, and the one before it when
+ * the last is a short follow-up itself ("and with 10 replicas?" after "scale deployment web
+ * to 5 replicas"). Empty and NULL entries are skipped. Returns the index of the last one in
+ * context (SIZE_MAX when none), and that of the one before in *before (SIZE_MAX too). */
+static size_t earlier_requests(const char *const *context, size_t ncontext, size_t *before)
+{
+    size_t lo = ncontext > KB_CONTEXT_MAX ? ncontext - KB_CONTEXT_MAX : 0, last = SIZE_MAX;
+    *before = SIZE_MAX;
+    for (size_t i = ncontext; context != NULL && i > lo && *before == SIZE_MAX; i--) {
+        const char *c = context[i - 1];
+        if (c == NULL || c[0] == '\0')
+            continue;
+        if (last == SIZE_MAX)
+            last = i - 1;
+        else
+            *before = i - 1;
+    }
+    size_t words = 0;
+    for (const char *p = last != SIZE_MAX ? context[last] : ""; *p != '\0'; p++)
+        words += (p == context[last] || p[-1] == ' ') &&
+                 ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                  (unsigned char)*p >= 0x80);
+    if (words > FOLLOWUP_WORDS)
+        *before = SIZE_MAX;
+    return last;
+}
+
+/* The candidate for entry e among the first ones of s (which have their parameters), or
+ * NULL. */
+static const struct cand *find_cand(const struct search *s, int e)
+{
+    for (size_t i = 0; e >= 0 && i < s->n && i < RERANK_MAX; i++)
+        if ((int)s->c[i].e == e)
+            return &s->c[i];
+    return NULL;
+}
+
+/* The decision of kb_answer for request in its conversation (context[0 .. ncontext)): the
+ * chosen candidate, in a (the request alone, always run) or *bp (the request with the
+ * earlier requests, run when there are some; the caller frees both), or NULL when nothing
+ * fits. *prev is the entry the previous turn was answered with (-1: none), found the same
+ * way, RESOLVE_DEPTH turns back at most: the conversation's topic.
+ *
+ * The request alone wins unless the conversation explains it better: when its own answer is
+ * the previous topic, that entry is kept with the conversation's values; a short request or
+ * one that starts like a follow-up ("and ...", "now ...") continues the previous topic when
+ * that covers it, or takes the conversation's best entry when that is clearly better than
+ * its own answer; a request that fits nothing alone takes the conversation's best entry. */
+static const struct cand *decide(const kb *k, struct search *a, struct search **bp,
+                                 const char *request, const char *const *context,
+                                 size_t ncontext, int depth, int *prev)
+{
+    const struct cand *best = a->n > 0 && fits(&a->c[0]) ? &a->c[0] : NULL;
+    size_t before, last = depth < RESOLVE_DEPTH ? earlier_requests(context, ncontext, &before)
+                                                : SIZE_MAX;
+    *prev = -1;
+    *bp = NULL;
+    if (last == SIZE_MAX)
+        return best;
+    *prev = resolve(k, context[last], context, last, depth + 1);
+    struct search *b = xmalloc(sizeof(*b));
+    *bp = b;
+    search_run(k, b, request, context[last], before != SIZE_MAX ? context[before] : NULL);
+    if (b->n == 0)
+        return best;
+    const struct cand *cb = &b->c[0], *cprev = find_cand(b, *prev);
+    const struct cand *cown = best != NULL ? find_cand(b, (int)best->e) : NULL;
+    int follow = followup_marker(&a->t[0]) || content_slots(&a->q) <= 2;
+    if (best != NULL && (int)best->e == *prev)
+        return cprev != NULL ? cprev : best;
+    if (cprev != NULL && fits(cprev) && coverage_request(&b->q, cprev->matched) >= 0.5 &&
+        cprev->rank >= 0.8 * cb->rank &&
+        (best == NULL || (follow && coverage_request(&b->q, cprev->matched) >= best->cov - 0.05)))
+        return cprev;
+    if (fits(cb) && coverage_request(&b->q, cb->matched) >= 0.5 &&
+        (best == NULL || (follow && (cown == NULL || cown->rank < 0.85 * cb->rank) &&
+                          coverage_request(&b->q, cb->matched) >= best->cov - 0.05)))
+        return cb;
+    return cown != NULL ? cown : best; /* the same answer, with what the conversation says */
+}
+
+/* The entry request is answered with in its conversation, or -1. */
+static int resolve(const kb *k, const char *request, const char *const *context,
+                   size_t ncontext, int depth)
+{
+    struct search *a = xmalloc(sizeof(*a)), *b;
+    int prev;
+    search_run(k, a, request, NULL, NULL);
+    const struct cand *c = decide(k, a, &b, request, context, ncontext, depth, &prev);
+    int e = c != NULL ? (int)c->e : -1;
+    search_free(a);
+    search_free(b);
+    return e;
+}
+
 /* Answer, see retrieve.h. */
 int kb_answer(const kb *k, const char *request, const char *const *context, size_t ncontext,
               const char *lang, struct kb_answer *out)
@@ -553,43 +726,32 @@ int kb_answer(const kb *k, const char *request, const char *const *context, size
     if (k == NULL || request == NULL || out == NULL)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
-    struct search *a = xmalloc(sizeof(*a)), *b = NULL;
-    search_run(k, a, request, NULL);
+    struct search *a = xmalloc(sizeof(*a)), *b;
+    int prev, rc = 0;
+    search_run(k, a, request, NULL, NULL);
     if (lang == NULL || (strcmp(lang, "fr") != 0 && strcmp(lang, "en") != 0))
         lang = lang_of(&a->t[0]);
     str_copy(out->lang, sizeof out->lang, lang);
-    const struct cand *best = a->n > 0 ? &a->c[0] : NULL;
-    const char *earlier = NULL;
-    size_t lo = ncontext > KB_CONTEXT_MAX ? ncontext - KB_CONTEXT_MAX : 0;
-    for (size_t i = ncontext; context != NULL && i > lo && earlier == NULL; i--)
-        if (context[i - 1] != NULL && context[i - 1][0] != '\0')
-            earlier = context[i - 1];
-    if (earlier != NULL) {
-        b = xmalloc(sizeof(*b));
-        search_run(k, b, request, earlier);
-        if (b->n > 0) {
-            const struct cand *cb = &b->c[0];
-            double covb = coverage_request(&b->q, cb->matched);
-            int a_fits = best != NULL && fits(best);
-            if (fits(cb) && covb >= 0.5 &&
-                (!a_fits || cb->e == best->e ||
-                 (a->q.n <= 2 && covb >= best->cov - 0.05))) {
-                best = cb;
-            }
+    const struct cand *best = decide(k, a, &b, request, context, ncontext, 0, &prev);
+    if (best != NULL) {
+        /* values of the earlier requests: all of them on the same topic, else only those
+         * the entry's own cues point at (not "named x-logs" for the pods' namespace) */
+        struct kb_extract *x = xmalloc(sizeof(*x));
+        const struct search *s = b != NULL && best >= b->c && best < b->c + b->n ? b : a;
+        *x = best->x[PARTS - 1];
+        if ((int)best->e != prev && s == b) {
+            *x = best->x[0];
+            for (size_t p = 1; p < PARTS; p++)
+                if (s->q.t[p] != NULL)
+                    kb_extract_params(k, &k->e[best->e], s->q.t[p], x, 1);
         }
-    }
-    int rc = 0;
-    if (best != NULL && fits(best)) {
-        answer_fill(k, best, out);
+        answer_fill(k, best, x, out);
+        free(x);
     } else {
         answer_none(k, a, out);
         rc = -ENOENT;
     }
-    free(a->c);
-    free(a);
-    if (b != NULL) {
-        free(b->c);
-        free(b);
-    }
+    search_free(a);
+    search_free(b);
     return rc;
 }

@@ -207,6 +207,8 @@ int lex_sub(struct lexer *L, const char *text, size_t len, unsigned flags, int p
                 child.pos++;
         }
         free(ws.b.p);
+        if (rc == 0 && child.nhd > 0) /* a here-document inside a substitution in here */
+            rc = lex_fail(&child, -EINVAL, "a here-document without a body");
         return rc;
     }
     struct list l = {.flags = flags, .parent = parent, .func = func,
@@ -553,7 +555,8 @@ static int on_open_paren(struct lexer *L, struct list *l)
         if (peek(L, 1) == '(')
             return parse_arith_cmd(L, l);
         L->pos++;
-        int rc = lex_nested(L, l, ')', SHELL_CMD_SUBSHELL, l->parent, l->func, pipe_for_compound(l));
+        int rc = lex_nested(L, l, ')', SHELL_CMD_SUBSHELL, l->parent, l->func,
+                            pipe_for_compound(l));
         if (rc == 0)
             compound_done(l);
         return rc;

@@ -217,6 +217,8 @@ static int parse_braced(struct lexer *L, struct list *l, struct wstate *ws, int 
     return 0;
 }
 
+/* $'...', $"...", $((...)), $(...), ${...}, $NAME and the special parameters; a lone $ is
+ * a plain byte. Returns 0 or the error of the part it started. */
 int lex_parse_dollar(struct lexer *L, struct list *l, struct wstate *ws, int in_dq)
 {
     char n = peek(L, 1);
@@ -283,6 +285,8 @@ int lex_parse_backtick(struct lexer *L, struct list *l, struct wstate *ws)
     return 0;
 }
 
+/* "...": \ escapes only $ ` " \ and newline; expansions inside stay expansions. Returns
+ * 0, or -EINVAL when the quote is not closed. */
 int lex_parse_dq(struct lexer *L, struct list *l, struct wstate *ws)
 {
     ws->flags |= SHELL_WORD_QUOTED;

@@ -14,40 +14,39 @@
  * show, all of the verbs) are deliberately absent. Single letters are stopwords by rule. */
 static const char *const stopwords[] = {
     "a", "about", "above", "actually", "afin", "after", "again", "ai", "aide", "aider", "aidez",
-    "aie", "aient", "aimerai", "aimerais", "aimerait", "ainsi", "all", "almost", "alors",
-    "already", "also", "always", "am", "an", "and", "any", "anybody", "anyone", "anything",
-    "anyway", "are", "as", "at", "au", "aujourd", "aussi", "autre", "autres", "aux", "avec",
-    "avez", "avoir", "avons", "ayant", "be", "been", "before", "being", "below", "besoin", "bien",
-    "bonjour", "bonsoir", "both", "but", "by", "c", "ca", "can", "cannot", "car", "ce", "ceci",
-    "cela", "celle", "celles", "celui", "certain", "ces", "cet", "cette", "ceux", "chaque",
-    "chez", "cmd", "command", "commande", "commandes", "commands", "comme", "comment", "coucou",
-    "could", "currently", "d", "dans", "de", "deja", "des", "did", "dis", "dit", "dites", "do",
-    "does", "doing", "dois", "doit", "don", "donc", "done", "donne", "donner", "donnez", "dont",
-    "du", "each", "either", "elle", "elles", "else", "en", "encore", "es", "est", "et", "etc",
-    "etes", "etre", "eu", "even", "ever", "every", "everything", "exactly", "faut", "for", "from",
-    "further", "give", "had", "has", "have", "having", "hello", "help", "hey", "hi", "how",
-    "however", "hui", "i", "id", "if", "il", "ils", "im", "in", "instead", "into", "is", "isn",
-    "it", "its", "itself", "j", "jai", "je", "jusqu", "just", "juste", "kindly", "know", "l",
-    "la", "le", "les", "let", "lets", "leur", "leurs", "like", "ll", "lui", "m", "ma", "madame",
-    "maintenant", "mais", "maybe", "me", "meme", "merci", "mes", "mine", "moi", "moment", "mon",
-    "monsieur", "moyen", "must", "my", "myself", "n", "ne", "need", "needed", "needs", "nos",
-    "notre", "nous", "now", "of", "ok", "okay", "on", "once", "one", "ones", "only", "ont", "or",
-    "other", "ou", "our", "ours", "ourselves", "own", "par", "parce", "perhaps", "peu", "peut",
-    "peuvent", "peux", "plait", "please", "pls", "plz", "possible", "pour", "pourquoi",
-    "pourrais", "pourrait", "pourriez", "pouvez", "pouvoir", "properly", "puis", "puisqu", "qu",
-    "quand", "que", "quel", "quelle", "quelles", "quels", "qui", "quickly", "quoi", "re",
-    "really", "right", "s", "sa", "salut", "same", "se", "ses", "seulement", "should", "si",
-    "sil", "simplement", "simply", "so", "soit", "some", "somebody", "somehow", "someone",
-    "something", "son", "sont", "souhaite", "souhaiterais", "still", "stp", "such", "suis", "sur",
-    "sure", "svp", "t", "ta", "te", "tell", "tes", "than", "thank", "thanks", "that", "thats",
-    "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this",
-    "those", "thx", "to", "toi", "ton", "too", "tous", "tout", "toute", "toutes", "tres",
-    "trying", "tu", "un", "une", "uniquement", "us", "use", "using", "utilisant", "utilise",
-    "utiliser", "utilisez", "vais", "ve", "very", "veuillez", "veut", "veux", "via", "voici",
-    "voila", "vos", "votre", "voudrais", "voudrait", "vouloir", "vous", "vraiment", "wanna",
-    "want", "wanted", "wants", "was", "way", "we", "were", "what", "whats", "when", "where",
-    "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "would", "y",
-    "yes", "you", "your", "yours", "yourself",
+    "aie", "aient", "aimerai", "aimerais", "aimerait", "ainsi", "almost", "alors", "already",
+    "also", "always", "am", "an", "and", "any", "anybody", "anyone", "anything", "anyway", "are",
+    "as", "at", "au", "aujourd", "aussi", "autre", "autres", "aux", "avec", "avez", "avoir",
+    "avons", "ayant", "be", "been", "before", "being", "below", "besoin", "bien", "bonjour",
+    "bonsoir", "both", "but", "by", "c", "ca", "can", "cannot", "car", "ce", "ceci", "cela",
+    "celle", "celles", "celui", "certain", "ces", "cet", "cette", "ceux", "chez", "cmd",
+    "command", "commande", "commandes", "commands", "comme", "comment", "coucou", "could",
+    "currently", "d", "dans", "de", "deja", "des", "did", "dis", "dit", "dites", "do", "does",
+    "doing", "dois", "doit", "don", "donc", "done", "donne", "donner", "donnez", "dont", "du",
+    "either", "elle", "elles", "else", "en", "encore", "es", "est", "et", "etc", "etes", "etre",
+    "eu", "even", "ever", "exactly", "faut", "for", "from", "further", "give", "had", "has",
+    "have", "having", "hello", "help", "hey", "hi", "how", "however", "hui", "i", "id", "idem",
+    "if", "il", "ils", "im", "in", "instead", "into", "is", "isn", "it", "its", "itself", "j",
+    "jai", "je", "jusqu", "just", "juste", "kindly", "know", "l", "la", "le", "les", "let",
+    "lets", "leur", "leurs", "like", "ll", "lui", "m", "ma", "madame", "maintenant", "mais",
+    "maybe", "me", "meme", "merci", "mes", "mine", "moi", "moment", "mon", "monsieur", "moyen",
+    "must", "my", "myself", "n", "ne", "need", "needed", "needs", "nos", "notre", "nous", "now",
+    "of", "ok", "okay", "on", "once", "one", "ones", "only", "ont", "or", "other", "ou", "our",
+    "ours", "ourselves", "own", "par", "parce", "pareil", "perhaps", "peu", "peut", "peuvent",
+    "peux", "plait", "please", "pls", "plz", "possible", "pour", "pourquoi", "pourrais",
+    "pourrait", "pourriez", "pouvez", "pouvoir", "properly", "puis", "puisqu", "qu", "quand",
+    "que", "quel", "quelle", "quelles", "quels", "qui", "quickly", "quoi", "re", "really",
+    "right", "s", "sa", "salut", "same", "se", "ses", "seulement", "should", "si", "sil",
+    "simplement", "simply", "so", "soit", "some", "somebody", "somehow", "someone", "something",
+    "son", "sont", "souhaite", "souhaiterais", "still", "stp", "such", "suis", "sur", "sure",
+    "svp", "t", "ta", "te", "tell", "tes", "than", "thank", "thanks", "that", "thats", "the",
+    "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those",
+    "thx", "to", "toi", "ton", "too", "toute", "tres", "trying", "tu", "un", "une", "uniquement",
+    "us", "use", "using", "utilisant", "utilise", "utiliser", "utilisez", "vais", "ve", "very",
+    "veuillez", "veut", "veux", "via", "voici", "voila", "vos", "votre", "voudrais", "voudrait",
+    "vouloir", "vous", "vraiment", "wanna", "want", "wanted", "wants", "was", "way", "we", "were",
+    "what", "whats", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why",
+    "will", "with", "would", "y", "yes", "you", "your", "yours", "yourself",
 };
 
 /* Words that are typical of French requests (folded). */
@@ -280,7 +279,7 @@ void textnorm_stem(char *w)
     for (size_t i = 0; i < n; i++)
         if (w[i] < 'a' || w[i] > 'z')
             return;
-    if (n <= 3)
+    if (n <= 3 || strcmp(w, "running") == 0) /* a state (is it running?), not the verb run */
         return;
     /* plurals: -s (not -ss, -us, -is: access, status, redis), -aux/-eux -> -au/-eu */
     if (w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i')
@@ -459,10 +458,32 @@ static void split_tokens(const char *text, size_t len, textnorm_text *t)
 
 /* ---- words ------------------------------------------------------------------------- */
 
+/* A short option (-a, -A, -it, -rf): one word, case kept, never a stopword, so that
+ * "docker ps -a" and "docker ps" stay different requests. */
+static int short_option(textnorm_text *t, size_t k)
+{
+    const char *r = t->tok[k].raw;
+    size_t n = strlen(r);
+    if (n < 2 || n > 4 || r[0] != '-' || t->nword == TEXTNORM_WORDS_MAX)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z')))
+            return 0;
+    textnorm_word *w = &t->word[t->nword++];
+    memcpy(w->fold, t->tok[k].fold, n + 1);
+    memcpy(w->stem, r, n + 1);
+    w->token = (uint16_t)k;
+    w->stop = 0;
+    w->number = 0;
+    return 1;
+}
+
 static void add_words(textnorm_text *t, size_t k)
 {
     const char *f = t->tok[k].fold;
     size_t i = 0;
+    if (short_option(t, k))
+        return;
     while (f[i] != '\0' && t->nword < TEXTNORM_WORDS_MAX) {
         while (f[i] != '\0' && !((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9')))
             i++;

@@ -158,6 +158,7 @@ void vitems_parse(vitems *it, const shell_word *const *argv, size_t n, const vpa
     }
 }
 
+/* The items own only their array; the words stay the caller's. */
 void vitems_free(vitems *it)
 {
     free(it->v);
@@ -165,6 +166,7 @@ void vitems_free(vitems *it)
     it->n = it->cap = 0;
 }
 
+/* Operands are counted in order, options skipped. Returns the item or NULL. */
 const vitem *vitems_operand(const vitems *it, size_t k)
 {
     for (size_t i = 0; i < it->n; i++)
@@ -190,6 +192,7 @@ static int item_is(const vitem *x, const char *name, int abbrev)
            strncmp(name, x->name, n) == 0;
 }
 
+/* Returns 1 when an option named name is present (see item_is), else 0. */
 int vitems_has_name(const vitems *it, const char *name, int abbrev)
 {
     for (size_t i = 0; i < it->n; i++)
@@ -198,6 +201,7 @@ int vitems_has_name(const vitems *it, const char *name, int abbrev)
     return 0;
 }
 
+/* Returns 1 when one of p's alternatives is present as an option, else 0. */
 int vitems_has(const vitems *it, const vpat *p, int abbrev)
 {
     for (size_t k = 0; k < p->n; k++)
@@ -206,6 +210,7 @@ int vitems_has(const vitems *it, const vpat *p, int abbrev)
     return 0;
 }
 
+/* names is "a|b" without globs. Returns the first option item named so, or NULL. */
 const vitem *vitems_opt(const vitems *it, const char *names)
 {
     char one[VNAME_MAX];
@@ -248,6 +253,7 @@ void vrun_string(struct vrun *r, const char *text, size_t len, const char *what)
     r->fallback = fb;
 }
 
+/* A word only known at run time cannot be checked, so it is forbidden. */
 void vrun_string_word(struct vrun *r, const shell_word *w, const char *what)
 {
     if (!shell_word_is_literal(w)) {
@@ -308,6 +314,7 @@ void vrun_assign_text(struct vrun *r, const char *text)
 
 /* ---- programs ------------------------------------------------------------------------------- */
 
+/* Returns the text after the last '/' (the whole text without one). */
 const char *vbasename(const char *text)
 {
     const char *slash = strrchr(text, '/');
@@ -468,6 +475,11 @@ static void unwrap(struct vrun *r, const vwrapper *wr, const shell_word *const *
             value_word(x, &tmp);
             vrun_string_word(r, &tmp, x->name);
         }
+        if (wr->output_options.n > 0 && x->value != NULL &&
+            vpat_match(&wr->output_options, x->name)) {
+            value_word(x, &tmp);
+            vrun_write(r, &tmp, "writes to");
+        }
     }
     if (k == n && it.dashdash > 0)
         k = it.dashdash;
@@ -566,6 +578,7 @@ static void expand_alias(struct vrun *r, const char *value, const shell_word *co
 
 /* ---- downloads ------------------------------------------------------------------------------ */
 
+/* Only literal names can be remembered; the list is bounded (VDOWNLOADS_MAX). */
 void vrun_downloaded(struct vrun *r, const shell_word *w)
 {
     vpath p;
@@ -575,6 +588,7 @@ void vrun_downloaded(struct vrun *r, const shell_word *w)
     str_copy(r->downloads[r->ndownloads++], VPATH_MAX, p.path);
 }
 
+/* Returns 1 when w names, after normalization, a file this action downloads, else 0. */
 int vrun_is_download(const struct vrun *r, const shell_word *w)
 {
     vpath p;
@@ -614,10 +628,8 @@ static void argv_walk(struct vrun *r, const shell_word *const *argv, size_t n)
         return;
     }
     const char *alias = alias_value(r->script, name);
-    if (alias != NULL) {
+    if (alias != NULL) /* whether sh expands it depends on lines: check both readings */
         expand_alias(r, alias, argv, n);
-        return;
-    }
     if (vrun_is_download(r, w0) && strchr(w0->text, '/') != NULL) {
         vrun_note(r, RISK_FORBIDDEN, "runs %s, which this action downloads", w0->text);
         return;
@@ -780,6 +792,8 @@ static void check_text(struct vrun *r, const char *text, size_t len)
 
 /* ---- entry points --------------------------------------------------------------------------- */
 
+/* NUL and the length are refused before the text is copied and walked; the verdict is
+ * the worst finding. Returns 0, or -EINVAL for NULL arguments. */
 int validator_check_len(const validator *v, const char *action, size_t len, validation *out)
 {
     if (v == NULL || action == NULL || out == NULL)
@@ -818,6 +832,7 @@ int validator_check_len(const validator *v, const char *action, size_t len, vali
     return 0;
 }
 
+/* The C-string form; see validator_check_len. Returns 0 or -EINVAL. */
 int validator_check(const validator *v, const char *action, validation *out)
 {
     if (action == NULL)

@@ -292,6 +292,8 @@ static void scan_sed(struct script_scan *sc, char *p)
                *p == '!' || *p == ',' || *p == '$' || *p == '+' || *p == '~' ||
                (*p >= '0' && *p <= '9') || *p == 'I' || *p == 'M')
             p++;
+        if (*p == '\\' && p[1] == '\0')
+            break; /* a lone backslash ends the script */
         if (*p == '/' || *p == '\\') {
             char d = *p == '\\' ? p[1] : '/';
             p = skip_delimited(p + (*p == '\\' ? 2 : 1), d);
@@ -776,6 +778,7 @@ static void check_cd(struct vrun *r, const vitems *it)
         str_copy(r->cwd, sizeof r->cwd, p.path);
 }
 
+/* Dispatches on the analysis the policy names for the program; they only add findings. */
 void vcheck_run(struct vrun *r, const vprogram *p, const shell_word *const *argv, size_t n,
                 const vitems *it)
 {

@@ -81,6 +81,7 @@ typedef struct vwrapper {
     vpat value_options;
     vpat describe;        /* with one of these it runs nothing (command -v) */
     vpat command_options; /* value is a command string (env -S, flock -c) */
+    vpat output_options;  /* value is a file it writes (time -o) */
     int skip_operands;    /* operands before the command (timeout DURATION) */
     int assignments;      /* NAME=value words before the command (env) */
     int stdin_args;       /* appends words read from its input (xargs) */

@@ -415,8 +415,8 @@ static int opt_pat(const struct pctx *c, json_t *o, const char *key, vpat *out)
 static int load_wrapper(vwrapper *w, const struct pctx *c, const char *name, json_t *o)
 {
     static const char *const keys[] = {"level", "reason", "value_options", "describe",
-                                       "command_options", "skip_operands", "assignments",
-                                       "stdin_args", "default", NULL};
+                                       "command_options", "output_options", "skip_operands",
+                                       "assignments", "stdin_args", "default", NULL};
     struct pctx cc;
     int rc;
     memset(w, 0, sizeof *w);
@@ -434,7 +434,8 @@ static int load_wrapper(vwrapper *w, const struct pctx *c, const char *name, jso
         return rc;
     if ((rc = opt_pat(c, o, "value_options", &w->value_options)) != 0 ||
         (rc = opt_pat(c, o, "describe", &w->describe)) != 0 ||
-        (rc = opt_pat(c, o, "command_options", &w->command_options)) != 0)
+        (rc = opt_pat(c, o, "command_options", &w->command_options)) != 0 ||
+        (rc = opt_pat(c, o, "output_options", &w->output_options)) != 0)
         return rc;
     at(&cc, c, "skip_operands");
     if (json_object_get(o, "skip_operands") != NULL &&
@@ -782,6 +783,7 @@ void validator_free(validator *v)
         pat_free(&w->value_options);
         pat_free(&w->describe);
         pat_free(&w->command_options);
+        pat_free(&w->output_options);
     }
     free(v->wrappers);
     for (size_t i = 0; i < v->nprograms; i++) {
@@ -817,6 +819,7 @@ const vprogram *validator_program_find(const validator *v, const char *name)
     return bsearch(&key, v->programs, v->nprograms, sizeof(*v->programs), by_program_name);
 }
 
+/* Returns the wrapper named name, or NULL. */
 const vwrapper *validator_wrapper_find(const validator *v, const char *name)
 {
     vwrapper key = {.name = (char *)name};

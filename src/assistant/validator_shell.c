@@ -37,6 +37,8 @@ static const char *upstream(const struct vrun *r)
     return found;
 }
 
+/* The last input redirection decides; else a pipe (forbidden) or a terminal (a warning).
+ * A shell's here-document or here-string is checked as a command string. */
 void vrun_stdin_program(struct vrun *r, const char *lang)
 {
     const shell_cmd *c = r->cmd;
@@ -144,6 +146,8 @@ void vcheck_shell(struct vrun *r, const shell_word *const *argv, size_t n)
     vrun_stdin_program(r, "shell");
 }
 
+/* The first option or operand that names the program decides: inline code, a module, a
+ * script file, or the input. */
 void vcheck_interp(struct vrun *r, const vinterp *ip, const shell_word *const *argv, size_t n)
 {
     vitems it;
@@ -186,6 +190,7 @@ void vcheck_interp(struct vrun *r, const vinterp *ip, const shell_word *const *a
     free(alts);
 }
 
+/* The script operand, or the input for /dev/stdin; nothing without an operand. */
 void vcheck_source(struct vrun *r, const vitems *it)
 {
     const vitem *op = vitems_operand(it, 0);

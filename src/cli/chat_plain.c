@@ -391,6 +391,8 @@ static int editor_open(struct plain *p)
     return 0;
 }
 
+/* Reads requests until quit, exit, q or the end of input, with Ctrl+C caught for the
+ * whole chat. Returns the exit status: 0, or 1 when the daemon refused the session. */
 int chat_plain_run(struct cli_ctx *ctx, int execute)
 {
     struct plain p;

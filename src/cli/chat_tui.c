@@ -663,6 +663,9 @@ static void utf8_ctype(struct tui *t)
     t->utf8 = cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
 }
 
+/* Asks the daemon for the plan and balance before entering the screen, so a failure is
+ * one plain sentence on a normal terminal. Returns the exit status (0 after Ctrl+C, 130
+ * after SIGTERM, 1 when the daemon refused), or -ENOTTY when no full screen can be had. */
 int chat_tui_run(struct cli_ctx *ctx, int execute)
 {
     char why[1024];

@@ -45,6 +45,7 @@ void chat_context_add(struct chat_context *c, const char *request)
     c->items[c->n++] = xstrdup(request);
 }
 
+/* A cleared conversation sends no context: the next request starts afresh. */
 void chat_context_clear(struct chat_context *c)
 {
     for (int i = 0; i < c->n; i++)
@@ -53,7 +54,8 @@ void chat_context_clear(struct chat_context *c)
 }
 
 /* A request is text for the assistant: some non-space character, valid UTF-8, and within
- * the API's limit counted in characters, as the daemon counts it. */
+ * the API's limit counted in characters, as the daemon counts it, so a bad request costs
+ * no round trip. Returns 0, or -EINVAL with the reason in why. */
 int assist_input_check(const char *input, char *why, size_t cap)
 {
     size_t len = strlen(input);
@@ -77,6 +79,8 @@ int assist_input_check(const char *input, char *why, size_t cap)
     return 0;
 }
 
+/* A dry run: the daemon answers and stores the action under a command_id. Returns a new
+ * reference, or NULL when input is not UTF-8 (checked before by assist_input_check). */
 json_t *assist_body_ask(const char *input, const struct chat_context *c, const char *lang)
 {
     json_t *body = json_pack("{s:s, s:s}", "user_input", input, "execution_mode", "dry_run");
@@ -93,6 +97,8 @@ json_t *assist_body_ask(const char *input, const struct chat_context *c, const c
     return body;
 }
 
+/* A run names the stored answer only, so what runs is what the validator rated, never
+ * text from this side. Returns a new reference. */
 json_t *assist_body_execute(const char *command_id)
 {
     return json_pack("{s:s, s:s}", "command_id", command_id, "execution_mode", "supervised");
@@ -202,7 +208,8 @@ void assist_answer_doc(struct md_doc *d, json_t *answer, unsigned parts,
 }
 
 /* Only a safe action that the answer stored under a command_id is offered: the daemon runs
- * the stored text, never one sent back. */
+ * the stored text, never one sent back. Returns the command_id (inside answer), or NULL
+ * with the reason in why. */
 const char *assist_executable(json_t *answer, char *why, size_t cap)
 {
     const char *action = str_of(answer, "action");
@@ -228,8 +235,8 @@ const char *assist_executable(json_t *answer, char *why, size_t cap)
 
 /* ---- failures ---------------------------------------------------------------------------- */
 
-/* Composes the sentence in a scratch buffer and cleans it into out: the server's words
- * may hold anything. */
+/* Composes the sentence in a scratch buffer and cleans it into out (one line, no control
+ * characters): the server's words may hold anything. Always writes a sentence. */
 void assist_error_text(const struct cli_ctx *ctx, const struct api_resp *r, const char *plan,
                        char *out, size_t cap)
 {
@@ -277,6 +284,8 @@ void assist_error_text(const struct cli_ctx *ctx, const struct api_resp *r, cons
     md_clean(raw, strlen(raw), out, cap, 0);
 }
 
+/* The status line follows the balance each answer reports. Returns 0 with *balance set,
+ * or -ENOENT when body carries none. */
 int assist_balance_of(json_t *body, long long *balance)
 {
     json_t *b = json_object_get(json_object_get(body, "token_usage"), "remaining_balance");
@@ -328,6 +337,9 @@ static void *job_main(void *arg)
     return NULL;
 }
 
+/* The thread is detached and shares the job with the caller by a count, so a chat can
+ * abandon a request (Ctrl+C, Ctrl+L, quitting) without waiting for the daemon. Returns the
+ * job, or NULL (body released) when no thread could be started. */
 struct assist_job *assist_job_start(const struct cli_ctx *ctx, json_t *body, int quiet)
 {
     if (body == NULL)
@@ -362,6 +374,8 @@ struct assist_job *assist_job_start(const struct cli_ctx *ctx, json_t *body, int
     return j;
 }
 
+/* A bounded wait on a monotonic clock, so the callers' loops keep taking keys and signals.
+ * Returns 1 once the request ended, else 0. */
 int assist_job_wait(struct assist_job *j, int ms)
 {
     pthread_mutex_lock(&j->mu);
@@ -383,12 +397,15 @@ int assist_job_wait(struct assist_job *j, int ms)
     return done;
 }
 
+/* Only meaningful after assist_job_wait said 1: the thread no longer touches the answer.
+ * Returns the answer, owned by the job. */
 struct api_resp *assist_job_result(struct assist_job *j, int *cr)
 {
     *cr = j->cr;
     return &j->r;
 }
 
+/* The last of the caller and the thread to let go frees the job (and wipes its token). */
 void assist_job_release(struct assist_job *j)
 {
     if (j != NULL)

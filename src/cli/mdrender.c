@@ -24,6 +24,8 @@ void md_doc_init(struct md_doc *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* Frees every line and leaves d empty and reusable: the full-screen chat lays its
+ * conversation out again into the same document at each resize. */
 void md_doc_free(struct md_doc *d)
 {
     for (size_t i = 0; i < d->n; i++) {
@@ -68,6 +70,8 @@ static void doc_push(struct md_doc *d, const char *text, const unsigned char *st
     }
 }
 
+/* Blocks are separated by exactly one blank line, whoever adds them, so a blank line is
+ * never the first line nor a second one in a row. */
 void md_add_blank(struct md_doc *d)
 {
     if (d->n == 0 || d->lines[d->n - 1].len == 0)
@@ -111,6 +115,9 @@ static size_t skip_escape(const char *text, size_t len, size_t i)
     return i;
 }
 
+/* Everything the server says goes through here before it is measured or shown: nothing it
+ * writes can move the cursor, retitle the terminal or reorder a command. Returns the number
+ * of bytes written to out (always NUL-terminated when cap > 0). */
 size_t md_clean(const char *text, size_t len, char *out, size_t cap, int keep_newlines)
 {
     size_t o = 0, col = 0, i = 0;
@@ -344,6 +351,8 @@ static size_t clamp_indent(int indent)
     return indent > MD_INDENT_MAX ? MD_INDENT_MAX : (size_t)indent;
 }
 
+/* Text that is not markdown (an action, sandbox output, a message) keeps its lines; how a
+ * long one is cut is the caller's choice. Returns the number of lines added. */
 size_t md_add_text(struct md_doc *d, const char *text, size_t len, unsigned style, int width,
                    int indent, enum md_wrap wrap)
 {
@@ -595,6 +604,8 @@ static void render_line(struct render *r, const char *line, size_t n, int *fence
     para_add(r, t, tn);
 }
 
+/* The explanation of an answer, as markdown: blocks found line by line, inline markup
+ * turned into styles, then flowed at the width. Returns the number of lines added. */
 size_t md_render(struct md_doc *d, const char *text, size_t len, int width, int indent,
                  unsigned flags)
 {
@@ -640,6 +651,8 @@ static void sgr_of(unsigned style, char *out, size_t cap)
         snprintf(out + o, cap - o, "m");
 }
 
+/* Colour is added only while printing, so it never counts in the layout; without it the
+ * text is exactly what was laid out. Write errors are left to the caller's stream. */
 void md_print(const struct md_doc *d, FILE *f, int color)
 {
     for (size_t i = 0; i < d->n; i++) {

@@ -358,17 +358,25 @@ def test_plain_chat_execute_through_stdin(pro_env):
     assert "exit code 0" in out and "Linux" in out and "not executed" in out, out
 
 
+def at_prompt(t, start=0):
+    """Waits for the prompt, then a moment: libedit sets the terminal up for editing just
+    after printing it, and keys typed before would be taken by the terminal's own line
+    discipline (a Ctrl+D there is not seen as one)."""
+    t.read_until("you> ", start=start)
+    time.sleep(0.3)
+
+
 def test_plain_chat_on_a_terminal_keeps_a_private_history(cli_env):
     t = Pty(cli_env, ["chat", "--no-graphics"])
-    t.read_until("you> ")
+    at_prompt(t)
     t.send("half a line")
     t.read_until("half a line")
     t.send("\x03")  # Ctrl+C: the line goes, the chat stays
     t.read_until("^C")
-    t.read_until("you> ", start=t.text().index("^C"))
+    at_prompt(t, start=t.text().index("^C"))
     t.send(EN + "\r")
     t.read_until("docker ps")
-    t.read_until("you> ", start=t.text().index("docker ps"))
+    at_prompt(t, start=t.text().index("docker ps"))
     t.send("quit\r")
     assert t.wait() == 0, t.text()
     path = os.path.join(cli_env.home, "chat_history")
@@ -380,12 +388,13 @@ def test_plain_chat_on_a_terminal_keeps_a_private_history(cli_env):
 
     # the next chat recalls it with the up arrow
     t = Pty(cli_env, ["chat", "--no-graphics"])
-    t.read_until("you> ")
+    at_prompt(t)
     t.send("\x1b[A")
     t.read_until(EN)
     t.send("\r")
     mark = len(t.text())
     t.read_until("docker ps", start=mark)
+    at_prompt(t, start=t.text().index("docker ps", mark))
     t.send("\x04")  # Ctrl+D leaves
     assert t.wait() == 0, t.text()
 

@@ -250,7 +250,8 @@ static void test_expansion_flags(void **state)
 static void test_substitutions(void **state)
 {
     (void)state;
-    shell_script *s = parse("echo $(id -u) `whoami` \"$(ls \"a b\")\" ${x:-$(pwd)} <(curl x) >(cat)");
+    shell_script *s =
+        parse("echo $(id -u) `whoami` \"$(ls \"a b\")\" ${x:-$(pwd)} <(curl x) >(cat)");
     assert_int_equal(s->ncmds, 7);
     expect_words(s, 0, "echo|$(id -u)|`whoami`|$(ls \"a b\")|${x:-$(pwd)}|<(curl x)|>(cat)");
     const char *inner[] = {"id|-u", "whoami", "ls|a b", "pwd", "curl|x", "cat"};
@@ -348,7 +349,8 @@ static void test_redirections(void **state)
 static void test_heredocs(void **state)
 {
     (void)state;
-    shell_script *s = parse("cat <<EOF; cat <<-'X' | grep a\nhello $(id)\n`who`\nEOF\n\t\tq $y\n\tX\nls");
+    shell_script *s = parse("cat <<EOF; cat <<-'X' | grep a\n"
+                            "hello $(id)\n`who`\nEOF\n\t\tq $y\n\tX\nls");
     assert_int_equal(s->ncmds, 6);
     const shell_redir *r1 = &s->cmds[0].redirs[0], *r2 = &s->cmds[1].redirs[0];
     assert_int_equal(r1->kind, SHELL_REDIR_HEREDOC);
@@ -473,7 +475,8 @@ static void test_functions(void **state)
 static void test_reserved_words(void **state)
 {
     (void)state;
-    shell_script *s = parse("if a; then b; elif c; then d; else e; fi > out; while ! f; do g; done");
+    shell_script *s =
+        parse("if a; then b; elif c; then d; else e; fi > out; while ! f; do g; done");
     assert_int_equal(s->ncmds, 8);
     const char *want[] = {"a", "b", "c", "d", "e", "", "f", "g"};
     for (size_t i = 0; i < 8; i++)

@@ -120,7 +120,9 @@ static void test_stem_families(void **state)
     assert_string_equal(stem("supprimer"), stem("supprimez"));
     assert_string_equal(stem("supprime"), stem("supprimer"));
     assert_string_equal(stem("redemarrer"), stem("redemarrage"));
-    assert_string_equal(stem("running"), "run");
+    assert_string_equal(stem("starting"), "start");
+    assert_string_equal(stem("setting"), "set");
+    assert_string_equal(stem("running"), "running"); /* a state: "is nginx running" */
     assert_string_equal(stem("logs"), stem("logging"));
     assert_string_equal(stem("pods"), "pod");
     assert_string_equal(stem("reseaux"), "reseau");
@@ -178,6 +180,9 @@ static void test_tokens_values(void **state)
     assert_string_equal(tokens("--replicas=5 user@host 10.0.0.0/16"),
                         "--replicas=5|user@host|10.0.0.0/16");
     assert_string_equal(terms("--replicas=5"), "replica 5");
+    /* short options are one word, case kept: "docker ps -a" is not "docker ps" */
+    assert_string_equal(terms("docker ps -a"), "dock ps -a");
+    assert_string_equal(terms("kubectl get pods -A -o wide"), "kubectl get pod -A -o wid");
     textnorm_analyze("eu-west-3", T);
     assert_int_equal(T->nword, 3);
     assert_int_equal(T->word[2].number, 1);

@@ -2,9 +2,10 @@
  *
  * The bypass corpus (bypass_corpus.txt next to this file, one `<level>\t<action>` per line)
  * is run against the real policy (knowledge/policy.yaml) and every line's level asserted;
- * both files are found from CLOUDYA_SOURCE_ROOT, from this file's path, or from the working
- * directory. Then: reasons name the part that decided; the raw-byte rules (NUL, control
- * characters, invalid UTF-8, length, empty); small inline policies exercise every rule
+ * both files are found from SOURCE_ROOT (set by meson.build), CLOUDYA_SOURCE_ROOT, this
+ * file's path, or the working directory. Then: reasons name the part that decided; the
+ * raw-byte rules (NUL, control characters, invalid UTF-8, length, empty); small inline
+ * policies exercise every rule
  * condition, the order of the walk (denied, wrappers, shells, interpreters, programs) and
  * the loader's refusals (unknown keys, levels, missing reasons, bad paths); the same
  * verdicts come out of eight threads at once. */
@@ -40,6 +41,11 @@ static int locate(const char *rel, char *out, size_t cap)
 {
     const char *env = getenv("CLOUDYA_SOURCE_ROOT");
     size_t fl = strlen(this_file), rl = strlen(this_rel);
+#ifdef SOURCE_ROOT
+    snprintf(out, cap, "%s/%s", SOURCE_ROOT, rel); /* given by meson.build */
+    if (access(out, R_OK) == 0)
+        return 0;
+#endif
     if (env != NULL) {
         snprintf(out, cap, "%s/%s", env, rel);
         if (access(out, R_OK) == 0)

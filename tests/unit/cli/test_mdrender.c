@@ -6,7 +6,13 @@
  * CJK, a word longer than the line cut between characters, never inside one), the cleaning of
  * text from the server (escape sequences, control characters, C1, bidirectional controls,
  * invalid UTF-8, tabs, "\r\n"), md_add_text's three ways to cut, printing with and without
- * colour, and the limits (input cut at MD_INPUT_MAX, linear time on hostile markup). */
+ * colour, and the limits (input cut at MD_INPUT_MAX, linear time on hostile markup). Then the
+ * assistant's answers laid out with it (chat.h): every part (the action highlighted and never
+ * cut, the explanation rendered, each risk's line and colour, the note, the sandbox output
+ * with its exit code, a timeout, a rejection, the usage line), missing and mistyped fields,
+ * which answers may be offered for execution, the request bodies (context, lang, only the
+ * command_id for a run), the request checks, the conversation's limit, and the failure
+ * sentences (402, 403 plan_required with the plan, 401, 404, 5xx, transport), cleaned. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,14 +20,22 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "chat.h"
+#include "cli.h"
 #include "mdrender.h"
 #include "output.h"
 #include "str.h"
+
+/* The command table this test needs (none): the CLI library's parser refers to it. */
+const struct cli_command *const cli_groups[] = {NULL};
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -494,6 +508,308 @@ static void test_limits(void **state)
     free(big);
 }
 
+
+/* ---- the assistant's answers ------------------------------------------------------------ */
+
+/* The answer laid out as plain text (no colour), in a malloc'ed string. */
+static char *answer_text(json_t *a, unsigned parts, int width, int indent)
+{
+    struct md_doc d;
+    struct answer_look lk = {width, indent, 1, MD_WRAP_NONE};
+    md_doc_init(&d);
+    assist_answer_doc(&d, a, parts, &lk);
+    check_lines(&d, 0);
+    char *s = printed(&d, 0);
+    md_doc_free(&d);
+    return s;
+}
+
+/* The style of the first line of the laid-out answer that starts with prefix. */
+static unsigned style_of_line(json_t *a, unsigned parts, const char *prefix)
+{
+    struct md_doc d;
+    struct answer_look lk = {0, 0, 0, MD_WRAP_NONE};
+    md_doc_init(&d);
+    assist_answer_doc(&d, a, parts, &lk);
+    unsigned st = 0xffff;
+    for (size_t i = 0; i < d.n; i++)
+        if (strncmp(d.lines[i].text, prefix, strlen(prefix)) == 0) {
+            st = d.lines[i].nspans ? d.lines[i].spans[0].style : 0;
+            break;
+        }
+    md_doc_free(&d);
+    return st;
+}
+
+static json_t *answer_json(const char *text)
+{
+    json_error_t je;
+    json_t *a = json_loads(text, 0, &je);
+    if (a == NULL)
+        fail_msg("bad test JSON: %s", je.text);
+    return a;
+}
+
+static const char *const SAFE_ANSWER =
+    "{\"command_id\": \"c_1\", \"action\": \"aws s3api create-bucket --bucket my-bucket --region "
+    "eu-west-3 --create-bucket-configuration LocationConstraint=eu-west-3\", \"explanation\": "
+    "\"Creates `my-bucket`.\\n\\n**Best practice**: block public access.\", \"risk\": \"safe\", "
+    "\"risk_reason\": \"\", \"output\": \"\", \"exit_code\": null, \"execution_status\": "
+    "\"dry_run\", \"source\": \"offline\", \"note\": null, \"matched\": true, \"lang\": \"en\", "
+    "\"token_usage\": {\"prompt_tokens\": 5, \"completion_tokens\": 20, \"total_tokens\": 25, "
+    "\"remaining_balance\": 975}}";
+
+static void test_answer_layout(void **state)
+{
+    (void)state;
+    json_t *a = answer_json(SAFE_ANSWER);
+    char *s = answer_text(a, ANSWER_PROPOSAL | ANSWER_USAGE, 30, 0);
+    assert_string_equal(s, "aws s3api create-bucket --bucket my-bucket --region eu-west-3 "
+                           "--create-bucket-configuration LocationConstraint=eu-west-3\n"
+                           "\n"
+                           "Creates `my-bucket`.\n"
+                           "\n"
+                           "Best practice: block public\n"
+                           "access.\n"
+                           "\n"
+                           "tokens: 25 used (5 prompt + 20\n"
+                           "completion), 975 left (offline\n"
+                           "answer)\n");
+    free(s);
+    assert_int_equal(style_of_line(a, ANSWER_PROPOSAL, "aws"), MD_BOLD | MD_CYAN);
+    assert_int_equal(style_of_line(a, ANSWER_USAGE, "tokens"), MD_DIM);
+    /* indented, as the full-screen chat shows it; the action cut at the width there */
+    struct md_doc d;
+    struct answer_look lk = {40, 2, 0, MD_WRAP_HARD};
+    md_doc_init(&d);
+    assist_answer_doc(&d, a, ANSWER_PROPOSAL, &lk);
+    check_lines(&d, 40);
+    assert_memory_equal(d.lines[0].text, "  aws s3api", 11);
+    assert_int_equal(d.lines[0].width, 40);
+    md_doc_free(&d);
+    /* no execution part for a dry run */
+    s = answer_text(a, ANSWER_EXECUTION, 0, 0);
+    assert_string_equal(s, "");
+    free(s);
+    json_decref(a);
+}
+
+static void test_answer_risks_and_note(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *risk;
+        unsigned style;
+    } risks[] = {{"warning", MD_BOLD | MD_YELLOW}, {"dangerous", MD_BOLD | MD_RED},
+                 {"forbidden", MD_BOLD | MD_RED}};
+    for (size_t i = 0; i < sizeof(risks) / sizeof(risks[0]); i++) {
+        json_t *a = answer_json(SAFE_ANSWER);
+        json_object_set_new(a, "risk", json_string(risks[i].risk));
+        json_object_set_new(a, "risk_reason", json_string("`rm -rf` deletes\x1b[2J everything"));
+        json_object_set_new(a, "note", json_string("the LLM provider failed; answered offline"));
+        char *s = answer_text(a, ANSWER_PROPOSAL, 0, 0);
+        char want[256];
+        snprintf(want, sizeof(want), "\n%s: `rm -rf` deletes everything\n"
+                                     "note: the LLM provider failed; answered offline\n",
+                 risks[i].risk);
+        assert_non_null(strstr(s, want));
+        free(s);
+        assert_int_equal(style_of_line(a, ANSWER_PROPOSAL, risks[i].risk), risks[i].style);
+        assert_int_equal(style_of_line(a, ANSWER_PROPOSAL, "note:"), MD_DIM);
+        char why[256];
+        assert_null(assist_executable(a, why, sizeof(why)));
+        assert_non_null(strstr(why, risks[i].risk));
+        assert_non_null(strstr(why, "only safe actions are run"));
+        json_decref(a);
+    }
+    /* nothing matched: no action, no risk line, the explanation says it */
+    json_t *a = answer_json("{\"action\": \"\", \"explanation\": \"Nothing fits.\", \"risk\": "
+                            "\"dangerous\", \"matched\": false, \"command_id\": null}");
+    char *s = answer_text(a, ANSWER_PROPOSAL | ANSWER_USAGE, 0, 0);
+    assert_string_equal(s, "Nothing fits.\n");
+    free(s);
+    char why[256];
+    assert_null(assist_executable(a, why, sizeof(why)));
+    assert_string_equal(why, "there is no action to run");
+    json_decref(a);
+}
+
+static void test_answer_execution(void **state)
+{
+    (void)state;
+    json_t *a = answer_json(SAFE_ANSWER);
+    json_object_set_new(a, "execution_status", json_string("executed"));
+    json_object_set_new(a, "output", json_string("Linux box 6.1.0\tx86_64\n\x1b]0;t\x07"));
+    json_object_set_new(a, "exit_code", json_integer(0));
+    char *s = answer_text(a, ANSWER_EXECUTION, 0, 0);
+    assert_string_equal(s, "Linux box 6.1.0 x86_64\nexit code 0\n"); /* the title escape went */
+    free(s);
+    assert_int_equal(style_of_line(a, ANSWER_EXECUTION, "exit code"), MD_GREEN);
+
+    json_object_set_new(a, "execution_status", json_string("failed"));
+    json_object_set_new(a, "output", json_string("cat: /x: No such file or directory\n"));
+    json_object_set_new(a, "exit_code", json_integer(1));
+    s = answer_text(a, ANSWER_EXECUTION, 0, 0);
+    assert_string_equal(s, "cat: /x: No such file or directory\nexit code 1\n");
+    free(s);
+    assert_int_equal(style_of_line(a, ANSWER_EXECUTION, "exit code"), MD_BOLD | MD_RED);
+
+    json_object_set_new(a, "execution_status", json_string("timeout"));
+    json_object_set_new(a, "output", json_string(""));
+    json_object_set_new(a, "exit_code", json_null());
+    s = answer_text(a, ANSWER_EXECUTION, 0, 0);
+    assert_string_equal(s, "timed out after 30 s\n");
+    free(s);
+
+    json_object_set_new(a, "execution_status", json_string("rejected"));
+    json_object_set_new(a, "risk_reason", json_string("`rb --force` deletes the bucket"));
+    s = answer_text(a, ANSWER_EXECUTION, 0, 0);
+    assert_string_equal(s, "rejected: `rb --force` deletes the bucket\n");
+    free(s);
+    json_decref(a);
+}
+
+static void test_answer_with_missing_or_wrong_fields(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{}", "[]", "{\"action\": 5, \"explanation\": [], \"risk\": {}, \"token_usage\": 3}",
+        "{\"action\": \"ls\", \"execution_status\": 7, \"exit_code\": \"x\"}",
+        "{\"token_usage\": {\"total_tokens\": \"many\"}, \"matched\": \"yes\"}",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        json_t *a = answer_json(bodies[i]);
+        char *s = answer_text(a, ANSWER_PROPOSAL | ANSWER_EXECUTION | ANSWER_USAGE, 20, 2);
+        free(s);
+        char why[128];
+        assert_null(assist_executable(a, why, sizeof(why)));
+        json_decref(a);
+    }
+    char *s = answer_text(NULL, ANSWER_PROPOSAL, 20, 0);
+    assert_string_equal(s, "");
+    free(s);
+    /* a safe answer without its command_id cannot be run */
+    json_t *a = answer_json(SAFE_ANSWER);
+    json_object_del(a, "command_id");
+    char why[128];
+    assert_null(assist_executable(a, why, sizeof(why)));
+    json_decref(a);
+    a = answer_json(SAFE_ANSWER);
+    assert_string_equal(assist_executable(a, why, sizeof(why)), "c_1");
+    long long bal = 0;
+    assert_int_equal(assist_balance_of(a, &bal), 0);
+    assert_int_equal(bal, 975);
+    json_decref(a);
+    a = answer_json("{\"plan\": \"free\", \"balance\": 940}");
+    assert_int_equal(assist_balance_of(a, &bal), 0);
+    assert_int_equal(bal, 940);
+    json_decref(a);
+    a = answer_json("{\"balance\": \"x\"}");
+    assert_int_equal(assist_balance_of(a, &bal), -ENOENT);
+    json_decref(a);
+}
+
+static void test_requests_and_context(void **state)
+{
+    (void)state;
+    struct chat_context c = {0};
+    for (int i = 0; i < 13; i++) {
+        char r[32];
+        snprintf(r, sizeof(r), "request %d", i);
+        chat_context_add(&c, r);
+    }
+    assert_int_equal(c.n, ASSIST_CONTEXT_MAX);
+    assert_string_equal(c.items[0], "request 3"); /* the oldest went */
+    assert_string_equal(c.items[9], "request 12");
+    json_t *b = assist_body_ask("and with 10 replicas?", &c, "fr");
+    assert_string_equal(json_string_value(json_object_get(b, "user_input")),
+                        "and with 10 replicas?");
+    assert_string_equal(json_string_value(json_object_get(b, "execution_mode")), "dry_run");
+    assert_string_equal(json_string_value(json_object_get(b, "lang")), "fr");
+    json_t *ctx = json_object_get(b, "context");
+    assert_int_equal(json_array_size(ctx), 10);
+    assert_string_equal(json_string_value(json_array_get(ctx, 9)), "request 12");
+    json_decref(b);
+    chat_context_clear(&c);
+    assert_int_equal(c.n, 0);
+    b = assist_body_ask("x", &c, NULL);
+    assert_null(json_object_get(b, "context"));
+    assert_null(json_object_get(b, "lang"));
+    json_decref(b);
+    /* a run names the stored answer only */
+    b = assist_body_execute("c_42");
+    assert_int_equal(json_object_size(b), 2);
+    assert_string_equal(json_string_value(json_object_get(b, "command_id")), "c_42");
+    assert_string_equal(json_string_value(json_object_get(b, "execution_mode")), "supervised");
+    json_decref(b);
+
+    char why[256];
+    assert_int_equal(assist_input_check("Créer un bucket", why, sizeof(why)), 0);
+    assert_int_equal(assist_input_check(" \t\n", why, sizeof(why)), -EINVAL);
+    assert_int_equal(assist_input_check("\xff\xfe", why, sizeof(why)), -EINVAL);
+    char *big = malloc(2 * ASSIST_INPUT_CHARS + 3);
+    assert_non_null(big);
+    for (int i = 0; i < ASSIST_INPUT_CHARS; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2); /* é: 4000 characters, 8000 bytes */
+    big[2 * ASSIST_INPUT_CHARS] = '\0';
+    assert_int_equal(assist_input_check(big, why, sizeof(why)), 0);
+    memcpy(big + 2 * ASSIST_INPUT_CHARS, "x", 2);
+    assert_int_equal(assist_input_check(big, why, sizeof(why)), -EINVAL);
+    assert_non_null(strstr(why, "4001"));
+    free(big);
+}
+
+/* The sentence for an answer of status with body (NULL: none). */
+static void error_for(long status, const char *body, const char *plan, int from_env, char *out,
+                      size_t cap)
+{
+    struct cli_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    str_copy(ctx.api_url, sizeof(ctx.api_url), "http://localhost:5000");
+    str_copy(ctx.token, sizeof(ctx.token), "tok");
+    ctx.token_from_env = from_env;
+    struct api_resp r;
+    memset(&r, 0, sizeof(r));
+    r.status = status;
+    if (status == 0)
+        str_copy(r.err, sizeof(r.err), "cannot reach the Cloudya daemon at http://localhost:5000");
+    if (body != NULL)
+        r.body = answer_json(body);
+    assist_error_text(&ctx, &r, plan, out, cap);
+    json_decref(r.body);
+}
+
+static void test_failure_sentences(void **state)
+{
+    (void)state;
+    char s[1024];
+    error_for(402, "{\"error\": \"the balance of plan free is spent\", \"code\": "
+                   "\"insufficient_tokens\"}", NULL, 0, s, sizeof(s));
+    assert_string_equal(s, "you have no tokens left: the balance of plan free is spent");
+    error_for(403, "{\"error\": \"needs Pro\", \"code\": \"plan_required\"}", "free", 0, s,
+              sizeof(s));
+    assert_string_equal(s, "running commands needs the Pro plan or above (your plan: free): "
+                           "needs Pro");
+    error_for(403, "{\"error\": \"needs Pro\", \"code\": \"plan_required\"}", NULL, 0, s,
+              sizeof(s));
+    assert_string_equal(s, "running commands needs the Pro plan or above: needs Pro");
+    error_for(401, "{\"error\": \"expired\", \"code\": \"unauthorized\"}", NULL, 0, s, sizeof(s));
+    assert_non_null(strstr(s, "cloudya login"));
+    error_for(401, NULL, NULL, 1, s, sizeof(s));
+    assert_non_null(strstr(s, "CLOUDYA_API_TOKEN"));
+    error_for(404, NULL, NULL, 0, s, sizeof(s));
+    assert_non_null(strstr(s, "has no assistant (HTTP 404)"));
+    error_for(500, "{\"error\": \"boom\", \"code\": \"internal\"}", NULL, 0, s, sizeof(s));
+    assert_string_equal(s, "the daemon failed: boom (HTTP 500)");
+    error_for(0, NULL, NULL, 0, s, sizeof(s));
+    assert_string_equal(s, "cannot reach the Cloudya daemon at http://localhost:5000");
+    error_for(400, "{\"error\": \"bad\\u001b[2J\\nthing\", \"code\": \"invalid_field\"}", NULL,
+              0, s, sizeof(s));
+    assert_string_equal(s, "bad thing"); /* cleaned: one line, no escapes */
+    error_for(418, "{}", NULL, 0, s, sizeof(s));
+    assert_non_null(strstr(s, "HTTP 418"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +829,12 @@ int main(void)
         cmocka_unit_test(test_blank_helper),
         cmocka_unit_test(test_print_colour),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_answer_layout),
+        cmocka_unit_test(test_answer_risks_and_note),
+        cmocka_unit_test(test_answer_execution),
+        cmocka_unit_test(test_answer_with_missing_or_wrong_fields),
+        cmocka_unit_test(test_requests_and_context),
+        cmocka_unit_test(test_failure_sentences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
