@@ -348,13 +348,17 @@ static int query_filter(http_req *q, const char *name, size_t size, const char *
     return -EINVAL;
 }
 
-/* The client with its usage, as GET /api/auth/me shows it plus createdAt. Returns 0 with
- * *out set, or the store's negative errno. */
+/* The client with its usage, as GET /api/auth/me shows it plus createdAt and its assistant
+ * token account ("tokens": balance, monthlyAllowance, usedThisPeriod, periodEnd). Returns 0
+ * with *out set, or the store's negative errno. */
 static int client_json(app *a, const store_client *cl, json_t **out)
 {
     int count = 0, running = 0, mem = 0;
     double cpus = 0;
+    store_tokens t;
     int rc = store_container_usage(a->st, cl->id, &count, &running, &mem, &cpus);
+    if (rc == 0)
+        rc = billing_account(a->st, cl, time_now(), &t);
     if (rc != 0)
         return rc;
     *out = json_pack("{s:o, s:o, s:o, s:{s:i, s:i, s:f}, s:{s:i, s:i, s:i, s:f}, s:o}", "id",
@@ -362,6 +366,10 @@ static int client_json(app *a, const store_client *cl, json_t **out)
                      "containers", cl->quota_containers, "memoryMb", cl->quota_memory_mb,
                      "cpus", cl->quota_cpus, "usage", "containers", count, "running", running,
                      "memoryMb", mem, "cpus", cpus, "createdAt", jtime(cl->created_at));
+    json_object_set_new(*out, "tokens",
+                        json_pack("{s:I, s:I, s:I, s:o}", "balance", (json_int_t)t.balance,
+                                  "monthlyAllowance", (json_int_t)t.allowance, "usedThisPeriod",
+                                  (json_int_t)t.used, "periodEnd", jtime(t.period_end)));
     return 0;
 }
 
@@ -409,7 +417,7 @@ static void detail_add(struct detail *d, const char *fmt, ...)
 
 /* ---- handlers ----------------------------------------------------------------------------- */
 
-/* One usage query per client (store_container_usage), which is why the route is ROUTE_SLOW. */
+/* One usage query and one token account per client, which is why the route is ROUTE_SLOW. */
 void api_admin_clients_list(http_req *q)
 {
     app *a = http_req_app(q);
@@ -436,23 +444,15 @@ void api_admin_clients_list(http_req *q)
     http_json(q, 200, arr);
 }
 
-/* Answers 200 with cl as one row of the list plus its token account ("tokens": balance,
- * monthlyAllowance, usedThisPeriod, periodEnd), or 503 when either cannot be read. */
+/* Answers 200 with cl as one row of the list, or 503 when it cannot be read. */
 static void answer_client(http_req *q, const store_client *cl)
 {
-    app *a = http_req_app(q);
     json_t *o = NULL;
-    store_tokens t;
-    int rc = billing_account(a->st, cl, time_now(), &t);
-    if (rc == 0) rc = client_json(a, cl, &o);
+    int rc = client_json(http_req_app(q), cl, &o);
     if (rc != 0) {
         db_unavailable(q, rc);
         return;
     }
-    json_object_set_new(o, "tokens",
-                        json_pack("{s:I, s:I, s:I, s:o}", "balance", (json_int_t)t.balance,
-                                  "monthlyAllowance", (json_int_t)t.allowance, "usedThisPeriod",
-                                  (json_int_t)t.used, "periodEnd", jtime(t.period_end)));
     http_json(q, 200, o);
 }
 

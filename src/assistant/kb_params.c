@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PHRASE_TOKEN 3 /* x->used mark of a phrase's token while extracting */
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const type_names[] = {
@@ -606,6 +607,11 @@ static int convert(const kb_entry *e, const struct kb_param *p, const char *raw,
             return 1;
         }
         return 0;
+    case KB_P_PATH:
+        /* a plain word is a path only when it looks like a file (app.log, src/x, ~) */
+        if (!quoted && strpbrk(raw, "./~") == NULL)
+            return 0;
+        return str_copy(out, cap, raw) == 0 && kb_value_valid(p->type, out);
     case KB_P_IMAGE:
         for (const char *q = raw; *q != '\0' && *q != ':' && *q != '@'; q++)
             if (*q >= 'A' && *q <= 'Z')
@@ -615,6 +621,8 @@ static int convert(const kb_entry *e, const struct kb_param *p, const char *raw,
         return str_copy(out, cap, raw) == 0 && kb_value_valid(p->type, out);
     }
 }
+
+static int identifier_like(const textnorm_token *tk);
 
 /* Tries token k (or, when eq is non-NULL, the text after '=' inside a token) as the value
  * of parameter i; on success stores it and marks the tokens (cue_tok too, when >= 0). */
@@ -626,6 +634,8 @@ static int take(const kb_entry *e, const textnorm_text *t, struct kb_extract *x,
     if (k >= t->ntok || x->used[k] == 1 || t->tok[k].cut || t->tok[k].shell)
         return 0;
     const textnorm_token *tk = &t->tok[k];
+    if (x->used[k] == PHRASE_TOKEN && !tk->quoted && eq == NULL && !identifier_like(tk))
+        return 0;
     const char *raw = tk->raw, *f = tk->fold;
     const char *next = k + 1 < t->ntok && !x->used[k + 1] ? t->tok[k + 1].fold : NULL;
     if (eq != NULL) {
@@ -643,7 +653,7 @@ static int take(const kb_entry *e, const textnorm_text *t, struct kb_extract *x,
     x->used[k] = 1;
     if (span == 2)
         x->used[k + 1] = 1;
-    if (cue_tok >= 0 && x->used[cue_tok] == 0)
+    if (cue_tok >= 0 && (x->used[cue_tok] == 0 || x->used[cue_tok] == PHRASE_TOKEN))
         x->used[cue_tok] = 2;
     return 1;
 }
@@ -847,6 +857,21 @@ static int namespace_in(const kb *k, const kb_entry *e, const textnorm_text *t,
     return 0;
 }
 
+/* Marks the tokens of a several-word synonym of the request ("resource group", "cloud
+ * run"): words of a known phrase, never values. The marks are cleared before returning. */
+static void mark_phrases(const kb *k, const textnorm_text *t, struct kb_extract *x)
+{
+    struct kb_slot s[TEXTNORM_WORDS_MAX];
+    size_t n = kb_slots(k, t, s, NELEM(s));
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].nid == 0 || s[i].nwords < 2)
+            continue;
+        for (size_t w = s[i].word; w < (size_t)s[i].word + s[i].nwords && w < t->nword; w++)
+            if (t->word[w].token < t->ntok)
+                x->used[t->word[w].token] = PHRASE_TOKEN;
+    }
+}
+
 /* The parameter universal name cues fill: the one called "name", else the first name. */
 static size_t main_name_param(const kb_entry *e)
 {
@@ -866,6 +891,7 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
                        struct kb_extract *x, int strict)
 {
     memset(x->used, 0, sizeof x->used);
+    mark_phrases(base, t, x);
     /* 1. the parameters' own cues */
     for (size_t i = 0; i < e->nparams; i++)
         if (!x->from_request[i])
@@ -946,4 +972,7 @@ void kb_extract_params(const kb *base, const kb_entry *e, const textnorm_text *t
             tok_num = k, ntok_num++;
     if (nnum == 1 && ntok_num == 1 && !strict)
         take(e, t, x, numeric, tok_num, NULL, -1, 0);
+    for (size_t k = 0; k < t->ntok; k++)
+        if (x->used[k] == PHRASE_TOKEN)
+            x->used[k] = 0;
 }

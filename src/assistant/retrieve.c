@@ -28,6 +28,7 @@
 #define VALUE_W 0.3         /* weight of a word of a value-like token (my-app, app.py) */
 #define EXPLAINED_W 0.5     /* score for a word an entry takes as a parameter value... */
 #define EXPLAINED_IDF 3.0   /* ...at most this idf */
+#define LITERAL_W 0.5       /* bonus per request word written as such in the command */
 #define PHRASE_W 1.0        /* bonus for the phrasing most like the request (weighted Dice) */
 #define COV_BASE 0.3        /* ranking: score * (COV_BASE + (1 - COV_BASE) * coverage) */
 #define FIT_COVERAGE 0.6    /* an entry fits when it covers this much of the request... */
@@ -304,6 +305,78 @@ static double phrase_bonus(const kb *k, const struct query *q, const kb_entry *e
     return PHRASE_W * best * qmass;
 }
 
+/* The synonym groups (up to KB_SYN_CANON ids) a single folded word belongs to. */
+static size_t groups_of(const kb *k, const char *fold, uint32_t *out)
+{
+    char stem[TEXTNORM_WORD_MAX + 1];
+    if (str_copy(stem, sizeof stem, fold) != 0)
+        return 0;
+    textnorm_stem(stem);
+    uint32_t id = kb_term_lookup(k, stem);
+    if (id == KB_NO_TERM)
+        return 0;
+    size_t lo = 0, hi = k->nsyn;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (k->syn[mid].w[0] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < k->nsyn && k->syn[lo].w[0] == id; lo++)
+        if (k->syn[lo].n == 1) {
+            for (size_t c = 0; c < k->syn[lo].ncanon; c++)
+                out[c] = k->syn[lo].canon[c];
+            return k->syn[lo].ncanon;
+        }
+    return 0;
+}
+
+/* 1 when word w is a command word of e, or when e has another member of one of w's groups
+ * (gs, ng) as a command word. */
+static int command_has(const kb *k, const kb_entry *e, const char *w, const uint32_t *gs,
+                       size_t ng, int *other)
+{
+    *other = 0;
+    for (size_t c = 0; c < e->ncmdwords; c++) {
+        uint32_t g2[KB_SYN_CANON];
+        if (strcmp(e->cmdwords[c], w) == 0)
+            return 1;
+        size_t n2 = groups_of(k, e->cmdwords[c], g2);
+        for (size_t i = 0; i < ng; i++)
+            for (size_t j = 0; j < n2; j++)
+                *other |= gs[i] == g2[j];
+    }
+    return 0;
+}
+
+/* A bonus for the request's words written as such in the entry's command when another of
+ * the candidates writes a synonym instead: "state list" and "state show" share their
+ * synonyms, not their commands. Words no command writes ("lister") favour no one. */
+static double literal_bonus(const kb *k, const textnorm_text *t, const struct cand *c,
+                            size_t n, size_t me)
+{
+    double b = 0;
+    const kb_entry *e = &k->e[c[me].e];
+    for (size_t w = 0; w < t->nword; w++) {
+        const textnorm_word *wd = &t->word[w];
+        uint32_t gs[KB_SYN_CANON];
+        int other = 0, contrast = 0;
+        if (wd->stop || wd->number || t->tok[wd->token].quoted ||
+            kb_is_domain_word(wd->fold) || strlen(wd->fold) < 2)
+            continue;
+        size_t ng = groups_of(k, wd->fold, gs);
+        if (ng == 0 || !command_has(k, e, wd->fold, gs, ng, &other))
+            continue;
+        for (size_t i = 0; i < n && !contrast; i++)
+            if (i != me && !command_has(k, &k->e[c[i].e], wd->fold, gs, ng, &other))
+                contrast = other;
+        if (contrast)
+            b += LITERAL_W;
+    }
+    return b;
+}
+
 /* Extracts the parameters of the first candidates (the request first, then the earlier
  * ones) into x (RERANK_MAX * PARTS), counts the words they consumed as covered, and ranks
  * them again. */
@@ -332,6 +405,14 @@ static void rerank(const kb *k, const struct query *q, struct cand *c, size_t n,
         c[i].score = c[i].raw * domain_factor(k, q, e, c[i].x);
         c[i].cov = coverage(q, c[i].matched);
         c[i].got = coverage_mass(q, c[i].matched);
+        c[i].rank = c[i].score * (COV_BASE + (1 - COV_BASE) * c[i].cov);
+    }
+    double lit[RERANK_MAX];
+    for (size_t i = 0; i < top; i++)
+        lit[i] = literal_bonus(k, q->t[0], c, top, i);
+    for (size_t i = 0; i < top; i++) {
+        c[i].raw += lit[i];
+        c[i].score = c[i].raw * domain_factor(k, q, &k->e[c[i].e], c[i].x);
         c[i].rank = c[i].score * (COV_BASE + (1 - COV_BASE) * c[i].cov);
     }
     /* the first ones, which have their parameters, stay first: the others, ranked without

@@ -88,6 +88,18 @@ static const char *const stop_pairs[][2] = {
     {"faut", "faire"},    {"how", "make"},   {"make", "sure"},
 };
 
+/* Two stopwords that name a command together: the second word becomes that term (its
+ * fold and stem), the first stays a stopword. "who am i" asks for whoami; a request that
+ * starts with "can i" (not "how can i") asks whether something is permitted. The fourth
+ * field is "s" for pairs that only count at the start of the text. */
+static const char *const term_pairs[][4] = {
+    {"who", "am", "whoami", ""},
+    {"qui", "suis", "whoami", ""},
+    {"can", "i", "permission", "s"},
+    {"je", "peux", "permission", "s"},
+    {"puis", "je", "permission", "s"},
+};
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static int find_word(const char *const *table, size_t n, const char *w)
@@ -529,4 +541,17 @@ void textnorm_analyze(const char *text, textnorm_text *t)
                 strcmp(t->word[i].fold, stop_pairs[p][0]) == 0 &&
                 strcmp(t->word[i + 1].fold, stop_pairs[p][1]) == 0)
                 t->word[i].stop = t->word[i + 1].stop = 1;
+    for (size_t i = 0; i + 1 < t->nword; i++)
+        for (size_t p = 0; p < NELEM(term_pairs); p++)
+            if ((i == 0 || term_pairs[p][3][0] != 's') &&
+                strcmp(t->word[i].fold, term_pairs[p][0]) == 0 &&
+                strcmp(t->word[i + 1].fold, term_pairs[p][1]) == 0) {
+                textnorm_word *w = &t->word[i + 1]; /* "can" stays a cue word */
+                size_t n = strlen(term_pairs[p][2]); /* shorter than TEXTNORM_WORD_MAX */
+                memcpy(w->fold, term_pairs[p][2], n + 1);
+                memcpy(w->stem, term_pairs[p][2], n + 1);
+                textnorm_stem(w->stem);
+                w->stop = 0;
+                t->word[i].stop = 1;
+            }
 }

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -43,6 +44,19 @@ def base_cli_env(home):
     env["HOME"] = home
     env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1")
     return env
+
+
+def wait_for(pred, timeout=20.0, what="condition", dump=None):
+    """pred()'s first true value, polled every 0.1 s; fails the test after timeout seconds,
+    with dump()'s text (a screen, a log) when given."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    pytest.fail("timed out waiting for %s%s" % (what, ("\n" + dump()) if dump else ""),
+                pytrace=False)
 
 
 def run_cli(env, *args, input=None, timeout=CLI_TIMEOUT, check_sanitizer=True):

@@ -30,6 +30,7 @@ import pytest
 
 import helpers
 from conftest import run_cli
+from conftest import wait_for as conftest_wait_for
 
 ESC = "\x1b["
 KERNEL = "show the kernel version"  # a safe action (uname) the sandbox can run
@@ -451,14 +452,7 @@ def tmux(tmp_path):
 
 
 def wait_for(pred, timeout=30.0, what="condition", dump=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    pytest.fail("timed out waiting for %s%s" % (what, ("\n" + dump()) if dump else ""),
-                pytrace=False)
+    return conftest_wait_for(pred, timeout, what, dump)
 
 
 def chat_command(tmp_path, args=""):

@@ -17,6 +17,8 @@ import uuid
 
 import pytest
 
+from conftest import wait_for
+
 import helpers
 from conftest import run_cli
 
@@ -28,17 +30,6 @@ FIGURE = re.compile(r"\b\d+\.\d\b")  # a CPU% or MEM% figure
 
 def unique(prefix):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:6])
-
-
-def wait_for(pred, timeout=20.0, what="condition", dump=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    pytest.fail("timed out waiting for %s%s" % (what, ("\n" + dump()) if dump else ""),
-                pytrace=False)
 
 
 class Tmux:
