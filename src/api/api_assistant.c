@@ -197,6 +197,18 @@ static void audit_command(http_req *q, const caller *c, const char *id, const ch
     api_audit(q, c->user.id, c->user.client_id, "assistant.command", id, result, d);
 }
 
+/* 200 with o; a NULL o (a string that is not UTF-8 reached json_pack, which nothing of ours
+ * should produce) is a 500 rather than a crash or an empty body. */
+static void answer(http_req *q, json_t *o)
+{
+    if (!o) {
+        log_warnx("an assistant answer could not be serialized");
+        http_error(q, 500, "internal", "the answer could not be built; try again");
+        return;
+    }
+    http_json(q, 200, o);
+}
+
 /* ---- dry run: an answer ------------------------------------------------------------------ */
 
 static void answer_request(http_req *q, const caller *c, const store_client *cl,
@@ -211,7 +223,10 @@ static void answer_request(http_req *q, const caller *c, const store_client *cl,
         http_error(q, 500, "internal", "the assistant could not answer; try again");
         return;
     }
-    if (rep.matched && rep.action[0]) {
+    /* A forbidden action is shown with the reason, as refused: it gets no command id, so no
+     * run can ever name it. */
+    int refused = strcmp(rep.risk, "forbidden") == 0;
+    if (rep.matched && rep.action[0] && !refused) {
         new_command_id(id);
         if (!(cmd = calloc(1, sizeof *cmd))) goto fail;
         str_copy(cmd->id, sizeof cmd->id, id);
@@ -224,18 +239,19 @@ static void answer_request(http_req *q, const caller *c, const store_client *cl,
         if (store_command_add(a->st, cmd) != 0) goto fail;
     }
     if (charge(a, cl, id, rep.prompt_tokens, rep.completion_tokens, &t) != 0) goto fail;
-    audit_command(q, c, id, rep.matched ? "success" : "failure", rep.risk, "dry_run", rep.source,
-                  rep.prompt_tokens + rep.completion_tokens);
+    const char *status = refused ? "rejected" : "dry_run";
+    audit_command(q, c, id, refused ? "denied" : rep.matched ? "success" : "failure", rep.risk,
+                  status, rep.source, rep.prompt_tokens + rep.completion_tokens);
     json_t *o = json_pack(
         "{s:s?, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s?, s:b, s:s, s:s?, s:o}", "command_id",
         id[0] ? id : NULL, "action", rep.action, "explanation", rep.explanation, "risk", rep.risk,
-        "risk_reason", rep.risk_reason, "output", "", "exit_code", "execution_status", "dry_run",
+        "risk_reason", rep.risk_reason, "output", "", "exit_code", "execution_status", status,
         "source", rep.source, "note", rep.note[0] ? rep.note : NULL, "matched", rep.matched,
         "lang", rep.lang, "entry", rep.entry[0] ? rep.entry : NULL, "token_usage",
         usage_json(rep.prompt_tokens, rep.completion_tokens, &t));
     free(cmd);
     assistant_reply_free(&rep);
-    http_json(q, 200, o);
+    answer(q, o);
     return;
 fail:
     free(cmd);
@@ -345,7 +361,7 @@ static void run_command(http_req *q, const caller *c, const store_client *cl,
                                                          : json_integer(res.exit_code),
         "execution_status", status, "source", "sandbox", "note", "matched", 1, "truncated",
         res.truncated, "token_usage", usage_json(prompt, completion, &t));
-    http_json(q, 200, o);
+    answer(q, o);
 out:
     sandbox_result_free(&res);
     free(cmd);

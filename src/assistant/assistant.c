@@ -14,6 +14,7 @@
 #include "log.h"
 #include "retrieve.h"
 #include "str.h"
+#include "textnorm.h"
 #include "validator.h"
 #include "xalloc.h"
 
@@ -109,6 +110,91 @@ static void rate(const assistant *a, assistant_reply *r, const char *entry_risk)
     }
 }
 
+/* ---- requests to destroy everything -------------------------------------------------------
+ * "delete everything on the server", "supprimer tous les fichiers du disque", "format the
+ * disk": no knowledge entry should be stretched to fit them (the nearest one would delete
+ * something real, with "everything" as its name). They are refused before retrieval, with
+ * the reason, whatever the provider would say. Words are compared folded (no accents). */
+#define GUARD_TEXT_MAX 4096
+#define GUARD_WORDS_MAX 64
+
+static const char *const destroy_verbs[] = {
+    "delete", "remove", "erase", "wipe", "destroy", "nuke", "purge", "format", "rm",
+    "supprimer", "supprime", "supprimez", "effacer", "efface", "effacez", "detruire",
+    "detruis", "detruisez", "formater", "formate", "formatez", "vider", "vide", "videz",
+};
+static const char *const everything_words[] = {"everything", "anything", "tout"};
+static const char *const all_words[] = {"all", "tous", "toutes", "whole", "entire"};
+static const char *const all_objects[] = {"files", "fichiers", "data", "donnees", "disk",
+                                          "disks", "disque", "disques", "server", "serveur",
+                                          "system", "systeme", "machine", "filesystem"};
+static const char *const disk_words[] = {"disk", "disque", "partition", "drive", "dev", "sda",
+                                         "nvme0n1", "hdd", "ssd"};
+
+static int word_in(const char *w, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w, list[i]) == 0) return 1;
+    return 0;
+}
+
+#define IN(w, list) word_in((w), (list), sizeof(list) / sizeof((list)[0]))
+
+/* 1 when request asks to destroy everything (see above). */
+static int destroys_everything(const char *request)
+{
+    char text[GUARD_TEXT_MAX];
+    const char *w[GUARD_WORDS_MAX];
+    size_t n = 0;
+    int verb = 0, format = 0;
+    textnorm_fold(request, strlen(request), text, sizeof text);
+    for (char *p = text; *p && n < GUARD_WORDS_MAX;) {
+        while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) p++;
+        if (!*p) break;
+        w[n++] = p;
+        while ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) p++;
+        if (*p) *p++ = '\0';
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (IN(w[i], destroy_verbs)) verb = 1;
+        if (strncmp(w[i], "format", 6) == 0) format = 1;
+    }
+    if (!verb) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (IN(w[i], everything_words)) return 1;
+        if (format && IN(w[i], disk_words)) return 1;
+        /* "all files", "tous les fichiers", "the whole disk": up to two words apart */
+        if (IN(w[i], all_words))
+            for (size_t j = i + 1; j < n && j <= i + 3; j++)
+                if (IN(w[j], all_objects)) return 1;
+    }
+    return 0;
+}
+
+static void refuse_everything(assistant_reply *r, const char *request, const char *lang)
+{
+    int fr = strcmp(lang ? lang : kb_detect_lang(request), "fr") == 0;
+    str_copy(r->lang, sizeof r->lang, fr ? "fr" : "en");
+    r->action[0] = '\0';
+    r->matched = 0;
+    r->source = "offline";
+    str_copy(r->risk, sizeof r->risk, "forbidden");
+    str_copy(r->risk_reason, sizeof r->risk_reason,
+             fr ? "la demande vise à tout détruire (tous les fichiers, le disque, le serveur) : "
+                  "Cloudya ne propose pas de telle commande"
+                : "the request asks to destroy everything (all files, a whole disk, the "
+                  "server): Cloudya does not propose such commands");
+    r->explanation = xstrdup(
+        fr ? "Je ne propose pas de commande qui efface tout. Nommez précisément ce qu'il faut "
+             "supprimer (un conteneur, un bucket, un namespace…) : la réponse dira quoi "
+             "sauvegarder d'abord et comment vérifier avant d'agir."
+           : "I do not propose commands that wipe everything. Name exactly what should go (a "
+             "container, a bucket, a namespace…): the answer will say what to back up first "
+             "and how to check before acting.");
+    r->prompt_tokens = billing_words(request);
+    r->completion_tokens = billing_words(r->explanation);
+}
+
 /* The offline answer; words stand for tokens, as the seed says. */
 static int offline(assistant *a, const char *request, const char *const *context, size_t nctx,
                    const char *lang, assistant_reply *r)
@@ -174,6 +260,10 @@ int assistant_answer(assistant *a, const char *request, const char *const *conte
 {
     char err[256] = "";
     memset(out, 0, sizeof *out);
+    if (destroys_everything(request)) {
+        refuse_everything(out, request, lang);
+        return 0;
+    }
     if (a->llm_on) {
         int rc = provider(a, request, context, nctx, lang, out, err, sizeof err);
         if (rc == 0) return 0;

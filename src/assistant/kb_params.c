@@ -509,6 +509,9 @@ static const char *const qualifiers[] = {
     "empty", "encrypted", "existant", "existante", "existing", "local", "locale", "new",
     "nouveau", "nouvelle", "prive", "privee", "private", "public", "publique", "remote",
     "secure", "securise", "securisee", "simple", "temporaire", "temporary", "vide",
+    /* quantifiers: "delete everything", "supprimer tous ..." never name a resource */
+    "all", "any", "anything", "each", "every", "everything", "nothing", "whole", "entire",
+    "tout", "tous", "toute", "toutes", "rien", "chaque", "aucun", "aucune", "entier", "entiere",
 };
 
 static int in_list(const char *const *list, size_t n, const char *w)

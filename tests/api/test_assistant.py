@@ -137,6 +137,21 @@ def test_dangerous_actions_are_rated_with_a_reason(ad):
     assert j["risk_reason"], j
 
 
+def test_requests_to_destroy_everything_are_refused(ad):
+    u = ad.new_user()
+    for text, lang in (("delete everything on the server", "en"),
+                       ("supprimer tous les fichiers du disque", "fr"),
+                       ("format the disk /dev/sda", "en"),
+                       ("efface tout sur la machine", "fr")):
+        j = answer(ad, u["token"], text)
+        assert j["action"] == "" and j["command_id"] is None and j["matched"] is False, j
+        assert j["risk"] == "forbidden" and j["execution_status"] == "rejected", j
+        assert j["risk_reason"] and j["lang"] == lang, j
+    # ordinary deletions with "all" still get their command
+    j = answer(ad, u["token"], "supprimer tous les conteneurs arrêtés")
+    assert j["action"].startswith("docker container prune"), j
+
+
 # ---- tokens ------------------------------------------------------------------------------------
 
 
@@ -361,6 +376,12 @@ def test_llm_actions_are_validated(llm, standin):
     j = answer(llm, u["token"], "list my buckets")
     assert j["source"] == "llm" and j["risk"] == "forbidden", j
     assert "rm" in j["risk_reason"], j
+    # refused: shown with the reason, never runnable (no command id)
+    assert j["execution_status"] == "rejected" and j["command_id"] is None, j
+    rows = ok(llm.get("/api/admin/audit", token=llm.admin_token,
+                      params={"clientId": u["user"]["clientId"], "action": "assistant.command"}))
+    assert any(a["result"] == "denied" and "risk=forbidden status=rejected" in (a["detail"] or "")
+               for a in rows), rows
 
 
 def test_llm_failures_fall_back_offline(llm, standin):
