@@ -127,7 +127,9 @@ static void proposal_doc(struct md_doc *d, json_t *ans, const struct answer_look
         md_add_blank(d);
         md_render(d, expl, strlen(expl), lk->width, lk->indent, lk->ticks ? MD_TICKS : 0);
     }
-    int risky = matched && risk != NULL && strcmp(risk, "safe") != 0;
+    /* A refused request (nothing proposed, rated forbidden) still says why. */
+    int risky = risk != NULL && strcmp(risk, "safe") != 0 &&
+                (matched || strcmp(risk, "forbidden") == 0);
     if (risky || (note != NULL && note[0] != '\0'))
         md_add_blank(d);
     if (risky) {
