@@ -39,8 +39,9 @@
 
 static _Atomic int64_t last_sweep;
 
-/* Removes sandbox containers a crash left behind, at most every SWEEP_EVERY_S seconds
- * (the daemon also sweeps at start). */
+/* Removes sandbox containers a crash left behind, at most every SWEEP_EVERY_S seconds, from
+ * the runs themselves (the first run after a start sweeps): never at start, where an Engine
+ * that hangs would hold the daemon back from serving. */
 static void sweep_now_and_then(docker *d)
 {
     int64_t now = time_now(), last = last_sweep;

@@ -9,7 +9,6 @@
 #include "password.h"
 #include "probe.h"
 #include "reconcile.h"
-#include "sandbox.h"
 #include "secret.h"
 #include "store_migrate.h"
 #include "str.h"
@@ -155,8 +154,6 @@ static int serve(app *a)
         log_error("assistant: %s (CLOUDYA_KNOWLEDGE_DIR names the knowledge base)", err);
         goto out_web;
     }
-    int swept = sandbox_sweep(a->engine, err, sizeof(err));
-    if (swept > 0) log_info("removed %d leftover sandbox containers", swept);
     log_info("assistant: %zu knowledge entries from %s; %s", assistant_entries(a->assistant),
              a->cfg.knowledge_dir,
              assistant_model(a->assistant) ? assistant_model(a->assistant) : "offline answers");
