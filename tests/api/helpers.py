@@ -23,6 +23,14 @@ import weakref
 
 import requests
 
+# Programs under test get the interrupt, quit and hang-up signals at their defaults, as from
+# a terminal, even when the suite itself was started with them ignored (a background job of a
+# non-interactive shell ignores SIGINT and SIGQUIT; nohup ignores SIGHUP), since an ignored
+# signal stays ignored across exec. Python's own handlers are reset to the default by exec.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+for _sig in (signal.SIGQUIT, signal.SIGHUP):
+    signal.signal(_sig, signal.SIG_DFL)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("CLOUDYA_BUILD") or os.path.join(REPO, "build")
 BINARY = os.path.join(BUILD, "cloudyad")
