@@ -306,7 +306,8 @@ static void run_command(http_req *q, const caller *c, const store_client *cl,
             snprintf(reason, sizeof reason, "only safe commands run in the sandbox; this one is %s",
                      risk);
     } else {
-        rc = store_command_claim(a->st, cl->id, cmd->id, time_now());
+        int64_t claimed_at = time_now();
+        rc = store_command_claim(a->st, cl->id, cmd->id, claimed_at);
         if (rc == -EALREADY) {
             http_error(q, 409, "already_executed",
                        "command %s already ran; ask again to get a new one", cmd->id);
@@ -322,6 +323,9 @@ static void run_command(http_req *q, const caller *c, const store_client *cl,
         o.timeout_s = a->cfg.sandbox_timeout;
         o.tenant = cl->id;
         rc = sandbox_run(a->engine, &o, cmd->action, &res, err, sizeof err);
+        /* Not run at all: the command can be run again later. */
+        if (rc != 0 && store_command_release(a->st, cl->id, cmd->id, claimed_at) != 0)
+            log_warnx("command %s could not be released after a failed start", cmd->id);
         if (rc == -EBUSY) {
             http_error(q, 503, "sandbox_busy", "every sandbox is busy; try again in a moment");
             goto out;

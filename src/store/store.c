@@ -609,6 +609,14 @@ int store_command_get(store *s, const char *client_id, const char *id, store_com
     return counted(s->ops->command_get(s->impl, client_id, id, out));
 }
 
+int store_command_release(store *s, const char *client_id, const char *id, int64_t claimed_at)
+{
+    if (!s || !str_ok(client_id, STORE_ID_MAX, 0) || !str_ok(id, STORE_ID_MAX, 0) ||
+        claimed_at <= 0)
+        return -EINVAL;
+    return counted(s->ops->command_release(s->impl, client_id, id, claimed_at));
+}
+
 int store_command_claim(store *s, const char *client_id, const char *id, int64_t now)
 {
     if (!s || !str_ok(client_id, STORE_ID_MAX, 0) || !str_ok(id, STORE_ID_MAX, 0) || now <= 0)

@@ -291,5 +291,9 @@ int store_command_get(store *s, const char *client_id, const char *id, store_com
 /* Marks command id of client_id as executed at now, once: -EALREADY when it already ran,
  * -ENOENT when there is no such command in that tenant. */
 int store_command_claim(store *s, const char *client_id, const char *id, int64_t now);
+/* Undoes the claim made at claimed_at (the run could not start: every sandbox busy, the Engine
+ * away), so that the command can be run again; a claim made at another time is left alone.
+ * -ENOENT when no such claim exists. */
+int store_command_release(store *s, const char *client_id, const char *id, int64_t claimed_at);
 
 #endif

@@ -72,6 +72,8 @@ struct store_ops {
     int (*command_add)(void *impl, const store_command *c);
     int (*command_get)(void *impl, const char *client_id, const char *id, store_command *out);
     int (*command_claim)(void *impl, const char *client_id, const char *id, int64_t now);
+    int (*command_release)(void *impl, const char *client_id, const char *id,
+                           int64_t claimed_at);
 };
 
 /* The backends' store_exclusive (not in the ops table: it takes a callback). */

@@ -912,6 +912,7 @@ static const struct store_ops pg_ops = {
     .command_add = pg_command_add,
     .command_get = pg_command_get,
     .command_claim = pg_command_claim,
+    .command_release = pg_command_release,
 };
 
 /* Reads what the URL says about the password (kept to scrub messages) and connect_timeout.

@@ -15,7 +15,8 @@
 #include "store_pg_int.h"
 
 enum {
-    T_OPEN, T_LOCK, T_SET, T_LEDGER, T_CMD_INSERT, T_CMD_GET, T_CMD_CLAIM, T_CMD_EXISTS, T_COUNT
+    T_OPEN, T_LOCK, T_SET, T_LEDGER, T_CMD_INSERT, T_CMD_GET, T_CMD_CLAIM, T_CMD_EXISTS,
+    T_CMD_RELEASE, T_COUNT
 };
 
 _Static_assert(PG_TOK_SLOT + T_COUNT <= PG_SLOTS, "raise PG_SLOTS");
@@ -39,6 +40,8 @@ static const struct pg_sql tq[T_COUNT] = {
     TQ(T_CMD_CLAIM, "UPDATE assistant_commands SET executed_at = $3 "
                     "WHERE id = $1 AND client_id = $2 AND executed_at IS NULL"),
     TQ(T_CMD_EXISTS, "SELECT 1 FROM assistant_commands WHERE id = $1 AND client_id = $2"),
+    TQ(T_CMD_RELEASE, "UPDATE assistant_commands SET executed_at = NULL "
+                      "WHERE id = $1 AND client_id = $2 AND executed_at = $3"),
 };
 
 static int read_tokens(struct pgc *c, const PGresult *r, int row, void *out)
@@ -194,4 +197,11 @@ int pg_command_claim(void *impl, const char *client_id, const char *id, int64_t 
 {
     struct claim_call x = {client_id, id, now};
     return pg_run(impl, __func__, PG_WRITE, claim_body, &x);
+}
+
+/* Idempotent: replayed after a broken connection, it finds the row already released. */
+int pg_command_release(void *impl, const char *client_id, const char *id, int64_t claimed_at)
+{
+    return pg_write(impl, __func__, PG_IDEMPOTENT, 1, &tq[T_CMD_RELEASE],
+                    PARAMS(PT(id), PT(client_id), PI(claimed_at)));
 }

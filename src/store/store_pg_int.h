@@ -310,5 +310,6 @@ int pg_tokens_add(void *impl, const char *client_id, int64_t delta, int64_t need
 int pg_command_add(void *impl, const store_command *c);
 int pg_command_get(void *impl, const char *client_id, const char *id, store_command *out);
 int pg_command_claim(void *impl, const char *client_id, const char *id, int64_t now);
+int pg_command_release(void *impl, const char *client_id, const char *id, int64_t claimed_at);
 
 #endif

@@ -984,6 +984,7 @@ static const struct store_ops sqlite_ops = {
     .command_add = sqlite_command_add,
     .command_get = sqlite_command_get,
     .command_claim = sqlite_command_claim,
+    .command_release = sqlite_command_release,
 };
 
 /* See store_backend.h. Every connection is opened up front, so that a bad path or a locked

@@ -23,6 +23,7 @@ enum tst {
     TST_CMD_GET,
     TST_CMD_CLAIM,
     TST_CMD_EXECUTED,
+    TST_CMD_RELEASE,
     TST_COUNT
 };
 
@@ -46,6 +47,8 @@ static const char *const tst_sql[TST_COUNT] = {
     [TST_CMD_CLAIM] = "UPDATE assistant_commands SET executed_at = ?3 "
                       "WHERE id = ?1 AND client_id = ?2 AND executed_at IS NULL",
     [TST_CMD_EXECUTED] = "SELECT 1 FROM assistant_commands WHERE id = ?1 AND client_id = ?2",
+    [TST_CMD_RELEASE] = "UPDATE assistant_commands SET executed_at = NULL "
+                        "WHERE id = ?1 AND client_id = ?2 AND executed_at = ?3",
 };
 
 static int start(struct conn *c, enum tst id, const struct arg *args, size_t nargs,
@@ -215,4 +218,14 @@ int sqlite_command_claim(void *impl, const char *client_id, const char *id, int6
     sqlite_done(st);
     sqlite_conn_release(impl, c);
     return ret;
+}
+
+int sqlite_command_release(void *impl, const char *client_id, const char *id, int64_t claimed_at)
+{
+    struct conn *c = sqlite_conn_acquire(impl, __func__);
+    int changes = 0;
+    int ret = run(c, TST_CMD_RELEASE, ARGS(A_TEXT(id), A_TEXT(client_id), A_INT(claimed_at)),
+                  &changes);
+    sqlite_conn_release(impl, c);
+    return ret == 0 && changes == 0 ? -ENOENT : ret;
 }

@@ -153,5 +153,6 @@ int sqlite_tokens_add(void *impl, const char *client_id, int64_t delta, int64_t 
 int sqlite_command_add(void *impl, const store_command *c);
 int sqlite_command_get(void *impl, const char *client_id, const char *id, store_command *out);
 int sqlite_command_claim(void *impl, const char *client_id, const char *id, int64_t now);
+int sqlite_command_release(void *impl, const char *client_id, const char *id, int64_t claimed_at);
 
 #endif

@@ -282,6 +282,22 @@ def test_only_safe_actions_run(ad):
     assert r["risk_reason"] and r["output"] == "", r
 
 
+def test_a_run_that_cannot_start_loses_nothing(tmp_path_factory, cloudyad_binary):
+    """The sandbox image is missing: 503 with the reason, and the command stays runnable
+    (a second try is the same 503, not "already executed")."""
+    env = {"CLOUDYA_SANDBOX_IMAGE": "cloudya/no-such-sandbox:none"}
+    with helpers.module_daemon(tmp_path_factory, "nosandbox", env_extra=env) as d:
+        u = pro_user(d)
+        j = answer(d, u["token"], "show the kernel version")
+        for _ in range(2):
+            r = ask(d, u["token"], None, mode="supervised", command_id=j["command_id"])
+            assert_error(r, 503, "sandbox_unavailable")
+            assert "images.sh sandbox" in r.json()["error"], r.text
+        row = d.db().execute("SELECT executed_at FROM assistant_commands WHERE id = ?",
+                             (j["command_id"],)).fetchone()
+        assert row[0] is None
+
+
 # ---- bad input ---------------------------------------------------------------------------------
 
 

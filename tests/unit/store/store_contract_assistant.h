@@ -155,6 +155,14 @@ static void test_commands(void **state)
     assert_int_equal(store_command_get(f->s, "client-4", "c_abc", g), 0);
     assert_int_equal(g->executed_at, NOV1 + 2);
     assert_int_equal(store_command_claim(f->s, "client-4", "c_none", NOV1 + 3), -ENOENT);
+    /* A run that could not start gives its claim back; only the claim of that time. */
+    assert_int_equal(store_command_release(f->s, "client-4", "c_abc", NOV1 + 9), -ENOENT);
+    assert_int_equal(store_command_release(f->s, "client-5", "c_abc", NOV1 + 2), -ENOENT);
+    assert_int_equal(store_command_release(f->s, "client-4", "c_abc", NOV1 + 2), 0);
+    assert_int_equal(store_command_get(f->s, "client-4", "c_abc", g), 0);
+    assert_int_equal(g->executed_at, 0);
+    assert_int_equal(store_command_claim(f->s, "client-4", "c_abc", NOV1 + 4), 0);
+    assert_int_equal(store_command_release(f->s, "client-4", "c_abc", 0), -EINVAL);
     /* Bad input. */
     snprintf(c->id, sizeof c->id, "%s", "c_def");
     snprintf(c->risk, sizeof c->risk, "%s", "fine");
