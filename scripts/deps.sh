@@ -52,6 +52,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_cmd promtool prometheus # `promtool check metrics` on /metrics
   need_cmd tmux tmux           # drives `cloudya top` in the CLI tests
   need_cmd chromium chromium   # the browser tests (tests/e2e/, playwright-core)
+  need_cmd ansible-playbook ansible-core # `cloudya app` and `stack` run for real in tests/cli
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -93,6 +93,10 @@ extern const struct cli_command cli_account_commands[];
 extern const struct cli_command cli_container_commands[];
 extern const struct cli_command cli_top_commands[];
 extern const struct cli_command cli_assistant_commands[];
+extern const struct cli_command cli_connect_commands[];
+extern const struct cli_command cli_deploy_commands[];
+extern const struct cli_command cli_app_commands[];
+extern const struct cli_command cli_stack_commands[];
 
 /* Every group in the order `cloudya --help` lists them, ending with NULL. */
 extern const struct cli_command *const cli_groups[];

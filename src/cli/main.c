@@ -20,6 +20,10 @@ const struct cli_command *const cli_groups[] = {
     cli_container_commands,
     cli_top_commands,
     cli_assistant_commands,
+    cli_connect_commands,
+    cli_deploy_commands,
+    cli_app_commands,
+    cli_stack_commands,
     NULL,
 };
 

@@ -1,0 +1,181 @@
+/* The command-line side shared by deploy, app and stack. */
+#define _GNU_SOURCE
+#include "devops_cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "output.h"
+#include "str.h"
+#include "term.h"
+
+int devops_setup(struct cli_ctx *ctx, struct dv_config *c, struct dv_ui *ui)
+{
+    char err[1024];
+    if (dv_config_load(ctx->home, c, err, sizeof(err)) != 0)
+        return cli_fail(ctx, "%s", err);
+    ui->out = ctx->json ? stderr : stdout;
+    ui->color = ctx->json ? ctx->color_err : ctx->color;
+    ui->debug = ctx->debug;
+    ui->interrupted = term_sigint_taken;
+    term_catch_sigint(1);
+    return 0;
+}
+
+void devops_done(void)
+{
+    term_catch_sigint(0);
+}
+
+int devops_fail(struct cli_ctx *ctx, const struct cli_command *cmd, int rc, const char *err)
+{
+    if (rc == -EINVAL)
+        return cli_usage_error(ctx, cmd, "%s", err);
+    cli_fail(ctx, "%s", err);
+    return rc == -EINTR ? 130 : 1;
+}
+
+int devops_confirm(struct cli_ctx *ctx, const struct cli_command *cmd, const char *question,
+                   int yes)
+{
+    if (yes)
+        return 0;
+    char answer[16], prompt[512];
+    snprintf(prompt, sizeof(prompt), "%s [y/N] ", question);
+    fflush(stdout);
+    int pr = term_prompt(prompt, 1, answer, sizeof(answer));
+    if (pr == -ENOENT)
+        return cli_usage_error(ctx, cmd, "no terminal to ask for confirmation: add --yes");
+    if (pr == -EINTR)
+        return 130;
+    if (pr != 0 || (strcasecmp(answer, "y") != 0 && strcasecmp(answer, "yes") != 0)) {
+        fprintf(stderr, "nothing done\n");
+        return 1;
+    }
+    return 0;
+}
+
+int devops_status_color(const char *s)
+{
+    if (s == NULL)
+        return C_NONE;
+    if (strcmp(s, "applied") == 0 || strcmp(s, "installed") == 0 || strcmp(s, "deployed") == 0)
+        return C_GREEN;
+    if (strstr(s, "failed") != NULL || strcmp(s, "interrupted") == 0 || strcmp(s, "partial") == 0)
+        return C_RED;
+    if (strcmp(s, "destroyed") == 0 || strcmp(s, "uninstalled") == 0)
+        return C_DIM;
+    return C_YELLOW;
+}
+
+static void value_text(json_t *v, char *out, size_t cap)
+{
+    if (json_is_string(v)) {
+        str_copy(out, cap, json_string_value(v));
+        return;
+    }
+    if (json_is_array(v)) {
+        size_t off = 0, i;
+        json_t *x;
+        out[0] = '\0';
+        json_array_foreach(v, i, x)
+        {
+            char one[512];
+            value_text(x, one, sizeof(one));
+            int n = snprintf(out + off, off < cap ? cap - off : 0, "%s%s", i ? ", " : "", one);
+            if (n < 0 || off + (size_t)n >= cap)
+                break;
+            off += (size_t)n;
+        }
+        return;
+    }
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    str_copy(out, cap, s ? s : "?");
+    free(s);
+}
+
+void devops_print_outputs(FILE *f, json_t *outputs)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(outputs, key, v)
+    {
+        char text[2048];
+        value_text(v, text, sizeof(text));
+        str_utf8_repair(text, strlen(text));
+        for (char *p = text; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        fprintf(f, "  %s = %s\n", key, text);
+    }
+}
+
+int devops_show_record(struct cli_ctx *ctx, json_t *rec)
+{
+    if (ctx->json)
+        return out_json(rec) == 0 ? 0 : 1;
+    static const char *const fields[] = {"id",        "kind",       "template",      "app",
+                                         "provider",  "platform",   "deployment_id", "stack_id",
+                                         "status",    "created_at", "updated_at",    "destroyed_at",
+                                         "uninstalled_at", "workspace", NULL};
+    for (int i = 0; fields[i]; i++) {
+        json_t *v = json_object_get(rec, fields[i]);
+        if (!json_is_string(v) || json_string_length(v) == 0)
+            continue;
+        const char *s = json_string_value(v);
+        int col = strcmp(fields[i], "status") == 0 ? devops_status_color(s) : C_NONE;
+        printf("%-15s %s%s%s\n", fields[i], color_on(ctx->color, col), s, color_off(ctx->color && col));
+    }
+    json_t *hosts = json_object_get(rec, "hosts");
+    if (json_is_array(hosts)) {
+        char text[2048];
+        value_text(hosts, text, sizeof(text));
+        printf("%-15s %s\n", "hosts", text);
+    }
+    json_t *params = json_object_get(rec, "params");
+    if (json_object_size(params) > 0) {
+        printf("parameters:\n");
+        devops_print_outputs(stdout, params);
+    }
+    json_t *steps = json_object_get(rec, "steps");
+    if (json_array_size(steps) > 0) {
+        printf("steps:\n");
+        size_t i;
+        json_t *st;
+        json_array_foreach(steps, i, st)
+        {
+            const char *s = json_string_value(json_object_get(st, "status"));
+            printf("  %-10s %s%-11s%s %6.1f s  exit %d\n",
+                   json_string_value(json_object_get(st, "name")),
+                   color_on(ctx->color, strcmp(s ? s : "", "ok") == 0 ? C_GREEN : C_RED),
+                   s ? s : "?", color_off(ctx->color),
+                   (double)json_integer_value(json_object_get(st, "ms")) / 1000.0,
+                   (int)json_integer_value(json_object_get(st, "exit_code")));
+        }
+    }
+    json_t *outputs = json_object_get(rec, "outputs");
+    if (json_object_size(outputs) > 0) {
+        printf("outputs:\n");
+        devops_print_outputs(stdout, outputs);
+    }
+    const char *error = json_string_value(json_object_get(rec, "error"));
+    if (error != NULL) {
+        printf("error (%s):\n", json_string_value(json_object_get(rec, "failed_step"))
+                                    ? json_string_value(json_object_get(rec, "failed_step"))
+                                    : "?");
+        printf("  %s\n", error);
+    }
+    json_t *check = json_object_get(rec, "check");
+    if (json_is_object(check))
+        printf("%-15s %s at %s\n", "last check", json_string_value(json_object_get(check, "result")),
+               json_string_value(json_object_get(check, "checked_at")));
+    const char *ws = json_string_value(json_object_get(rec, "workspace"));
+    const char *log = json_string_value(json_object_get(rec, "log"));
+    if (ws && log)
+        printf("%-15s %s/%s\n", "log", ws, log);
+    return 0;
+}

@@ -1,0 +1,3 @@
+output "cidr" {
+  value = var.cidr
+}
