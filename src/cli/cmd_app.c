@@ -19,105 +19,16 @@
 static int cmd_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
     (void)a;
-    struct dv_config c;
-    char err[1024];
-    if (dv_config_load(ctx->home, &c, err, sizeof(err)) != 0)
-        return cli_fail(ctx, "%s", err);
-    json_t *list = templates_list(&c, DV_ANSIBLE);
-    if (ctx->json)
-        return cli_emit(list);
-    if (json_array_size(list) == 0) {
-        printf("no applications: the built-in ones were not found and %s/apps is empty\n",
-               c.templates_dir);
-        json_decref(list);
-        return 0;
-    }
-    static const char *const head[] = {"APP", "NAME", "SOURCE", "PLATFORMS", "DESCRIPTION"};
-    struct table *t = table_new(5, head);
-    size_t i;
-    json_t *tpl;
-    json_array_foreach(list, i, tpl)
-    {
-        char plats[512] = "";
-        size_t off = 0, j;
-        json_t *p;
-        json_array_foreach(json_object_get(tpl, "platforms"), j, p) if (off < sizeof(plats)) off +=
-            (size_t)snprintf(plats + off, sizeof(plats) - off, "%s%s", j ? " " : "",
-                             json_string_value(p));
-        const char *error = json_string_value(json_object_get(tpl, "error"));
-        char desc[600];
-        if (error)
-            snprintf(desc, sizeof(desc), "broken manifest: %s", error);
-        else
-            str_copy(desc, sizeof(desc), json_string_value(json_object_get(tpl, "description")));
-        const char *cells[] = {json_string_value(json_object_get(tpl, "id")),
-                               json_string_value(json_object_get(tpl, "name")),
-                               json_string_value(json_object_get(tpl, "source")),
-                               plats[0] ? plats : "any", desc};
-        table_add(t, cells);
-        if (error)
-            table_color(t, 4, C_RED);
-    }
-    table_print(t, stdout, ctx->color, out_width(stdout));
-    table_free(t);
-    json_decref(list);
-    return 0;
+    return devops_list_templates(ctx, DV_ANSIBLE);
 }
 
 static int cmd_show(struct cli_ctx *ctx, const struct cli_args *a)
 {
     struct dv_config c;
-    char err[1024], dir[DV_PATH_MAX];
+    char err[1024];
     if (dv_config_load(ctx->home, &c, err, sizeof(err)) != 0)
         return cli_fail(ctx, "%s", err);
-    int user = 0;
-    int rc = template_find(&c, DV_ANSIBLE, a->pos[0], dir, sizeof(dir), &user, err, sizeof(err));
-    if (rc != 0)
-        return rc == -EINVAL ? cli_usage_error(ctx, a->cmd, "%s", err) : cli_fail(ctx, "%s", err);
-    struct dv_manifest *m = NULL;
-    if (manifest_load(dir, DV_ANSIBLE, &m, err, sizeof(err)) != 0)
-        return cli_fail(ctx, "%s", err);
-    json_t *d = template_describe(m);
-    manifest_free(m);
-    json_object_set_new(d, "id", json_string(a->pos[0]));
-    json_object_set_new(d, "source", json_string(user ? "user" : "built-in"));
-    json_object_set_new(d, "dir", json_string(dir));
-    if (ctx->json)
-        return cli_emit(d);
-    printf("%s%s%s — %s\n%s\n", color_on(ctx->color, C_BOLD), a->pos[0], color_off(ctx->color),
-           json_string_value(json_object_get(d, "name")),
-           json_string_value(json_object_get(d, "description")));
-    printf("platforms: ");
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(d, "platforms"), i, p) printf("%s%s", i ? ", " : "",
-                                                                     json_string_value(p));
-    printf("%s\nfrom %s\n\n", json_array_size(json_object_get(d, "platforms")) ? "" : "any", dir);
-    static const char *const head[] = {"PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"};
-    struct table *t = table_new(5, head);
-    json_array_foreach(json_object_get(d, "parameters"), i, p)
-    {
-        json_t *def = json_object_get(p, "default");
-        char *dtext = def ? json_dumps(def, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        char desc[1024];
-        json_t *allowed = json_object_get(p, "allowed");
-        char *atext = allowed ? json_dumps(allowed, JSON_COMPACT) : NULL;
-        snprintf(desc, sizeof(desc), "%s%s%s%s", json_string_value(json_object_get(p, "description")),
-                 atext ? "; one of " : "", atext ? atext : "",
-                 json_is_true(json_object_get(p, "secret")) ? " (secret)" : "");
-        const char *cells[] = {json_string_value(json_object_get(p, "name")),
-                               json_string_value(json_object_get(p, "type")),
-                               json_is_true(json_object_get(p, "required")) ? "yes" : "no",
-                               dtext ? dtext : "-", desc};
-        table_add(t, cells);
-        free(dtext);
-        free(atext);
-    }
-    table_print(t, stdout, ctx->color, out_width(stdout));
-    table_free(t);
-    printf("\nexample: cloudya app install %s --platform P --params k=v,...\n", a->pos[0]);
-    json_decref(d);
-    return 0;
+    return devops_show_template(ctx, a->cmd, &c, DV_ANSIBLE, a->pos[0]);
 }
 
 static int cmd_install(struct cli_ctx *ctx, const struct cli_args *a)

@@ -122,13 +122,6 @@ static int cmd_list(struct cli_ctx *ctx, const struct cli_args *a)
     return 0;
 }
 
-static void save_quiet(const char *dir, json_t *rec)
-{
-    char e[256];
-    if (record_save(dir, rec, e, sizeof(e)) != 0)
-        fprintf(stderr, "cloudya: warning: %s\n", e);
-}
-
 static int cmd_deploy(struct cli_ctx *ctx, const struct cli_args *a)
 {
     struct dv_config c;
@@ -204,7 +197,7 @@ static int cmd_deploy(struct cli_ctx *ctx, const struct cli_args *a)
                               "app_params", params_masked(ap.m, ap.values), "created_at", now,
                               "workspace", dir);
     int lock = record_lock(dir, err, sizeof(err));
-    save_quiet(dir, stack);
+    flow_save(dir, stack);
     fprintf(ui.out, "Stack %s: %s, then %s on it\n", id, tpl, app);
     json_t *dep = NULL, *inst = NULL;
     rc = flow_tf_new(&c, &ui, &infra, id, &dep, err, sizeof(err));
@@ -216,7 +209,7 @@ static int cmd_deploy(struct cli_ctx *ctx, const struct cli_args *a)
         json_object_set(stack, "error", json_object_get(dep, "error"));
     } else {
         json_object_set(stack, "outputs", json_object_get(dep, "outputs"));
-        save_quiet(dir, stack);
+        flow_save(dir, stack);
         struct dv_target t;
         const char *dep_id = json_string_value(json_object_get(dep, "id"));
         rc = flow_target(&c, ap.m, infra.m->provider, dep_id, NULL, NULL,
@@ -245,7 +238,7 @@ static int cmd_deploy(struct cli_ctx *ctx, const struct cli_args *a)
                 rc = -EIO;
         }
     }
-    save_quiet(dir, stack);
+    flow_save(dir, stack);
     record_unlock(lock);
     flow_prep_free(&infra);
     flow_prep_free(&ap);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "templates.h"
 #include "str.h"
 #include "term.h"
 
@@ -177,5 +178,124 @@ int devops_show_record(struct cli_ctx *ctx, json_t *rec)
     const char *log = json_string_value(json_object_get(rec, "log"));
     if (ws && log)
         printf("%-15s %s/%s\n", "log", ws, log);
+    return 0;
+}
+
+int devops_list_templates(struct cli_ctx *ctx, enum dv_kind kind)
+{
+    struct dv_config c;
+    char err[1024];
+    if (dv_config_load(ctx->home, &c, err, sizeof(err)) != 0)
+        return cli_fail(ctx, "%s", err);
+    json_t *list = templates_list(&c, kind);
+    if (ctx->json)
+        return cli_emit(list);
+    int tf = kind == DV_TERRAFORM;
+    if (json_array_size(list) == 0) {
+        printf("no %s: the built-in ones were not found and %s/%s is empty\n",
+               tf ? "templates" : "applications", c.templates_dir, tf ? "terraform" : "apps");
+        json_decref(list);
+        return 0;
+    }
+    const char *head[] = {tf ? "TEMPLATE" : "APP", tf ? "PROVIDER" : "NAME", "SOURCE",
+                          tf ? "REQUIRES" : "PLATFORMS", "DESCRIPTION"};
+    struct table *t = table_new(5, head);
+    size_t i;
+    json_t *tpl;
+    json_array_foreach(list, i, tpl)
+    {
+        char col[512] = "";
+        size_t off = 0, j;
+        json_t *p;
+        if (tf) {
+            json_array_foreach(json_object_get(tpl, "parameters"), j, p)
+            {
+                if (json_is_true(json_object_get(p, "required")) &&
+                    json_object_get(p, "default") == NULL && off < sizeof(col))
+                    off += (size_t)snprintf(col + off, sizeof(col) - off, "%s%s", off ? ", " : "",
+                                            json_string_value(json_object_get(p, "name")));
+            }
+        } else {
+            json_array_foreach(json_object_get(tpl, "platforms"), j, p) if (off < sizeof(col)) off +=
+                (size_t)snprintf(col + off, sizeof(col) - off, "%s%s", j ? " " : "",
+                                 json_string_value(p));
+        }
+        const char *error = json_string_value(json_object_get(tpl, "error"));
+        char desc[600];
+        if (error)
+            snprintf(desc, sizeof(desc), "broken manifest: %s", error);
+        else
+            str_copy(desc, sizeof(desc), json_string_value(json_object_get(tpl, "description")));
+        const char *cells[] = {json_string_value(json_object_get(tpl, "id")),
+                               json_string_value(json_object_get(tpl, tf ? "provider" : "name")),
+                               json_string_value(json_object_get(tpl, "source")),
+                               col[0] ? col : (tf ? "-" : "any"), desc};
+        table_add(t, cells);
+        if (error)
+            table_color(t, 4, C_RED);
+    }
+    table_print(t, stdout, ctx->color, out_width(stdout));
+    table_free(t);
+    json_decref(list);
+    return 0;
+}
+
+int devops_show_template(struct cli_ctx *ctx, const struct cli_command *cmd,
+                         const struct dv_config *c, enum dv_kind kind, const char *id)
+{
+    char err[1024], dir[DV_PATH_MAX];
+    int user = 0;
+    int rc = template_find(c, kind, id, dir, sizeof(dir), &user, err, sizeof(err));
+    if (rc != 0)
+        return rc == -EINVAL ? cli_usage_error(ctx, cmd, "%s", err) : cli_fail(ctx, "%s", err);
+    struct dv_manifest *m = NULL;
+    if (manifest_load(dir, kind, &m, err, sizeof(err)) != 0)
+        return cli_fail(ctx, "%s", err);
+    json_t *d = template_describe(m);
+    manifest_free(m);
+    json_object_set_new(d, "id", json_string(id));
+    json_object_set_new(d, "source", json_string(user ? "user" : "built-in"));
+    json_object_set_new(d, "dir", json_string(dir));
+    if (ctx->json)
+        return cli_emit(d);
+    printf("%s%s%s — %s\n%s\n", color_on(ctx->color, C_BOLD), id, color_off(ctx->color),
+           json_string_value(json_object_get(d, "name")),
+           json_string_value(json_object_get(d, "description")));
+    size_t i;
+    json_t *p;
+    if (kind == DV_ANSIBLE) {
+        printf("platforms: ");
+        json_array_foreach(json_object_get(d, "platforms"), i, p) printf("%s%s", i ? ", " : "",
+                                                                         json_string_value(p));
+        printf("%s\n", json_array_size(json_object_get(d, "platforms")) ? "" : "any");
+    }
+    printf("from %s\n\n", dir);
+    static const char *const head[] = {"PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"};
+    struct table *t = table_new(5, head);
+    json_array_foreach(json_object_get(d, "parameters"), i, p)
+    {
+        json_t *def = json_object_get(p, "default");
+        char *dtext = def ? json_dumps(def, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        char desc[1024];
+        json_t *allowed = json_object_get(p, "allowed");
+        char *atext = allowed ? json_dumps(allowed, JSON_COMPACT) : NULL;
+        snprintf(desc, sizeof(desc), "%s%s%s%s", json_string_value(json_object_get(p, "description")),
+                 atext ? "; one of " : "", atext ? atext : "",
+                 json_is_true(json_object_get(p, "secret")) ? " (secret)" : "");
+        const char *cells[] = {json_string_value(json_object_get(p, "name")),
+                               json_string_value(json_object_get(p, "type")),
+                               json_is_true(json_object_get(p, "required")) ? "yes" : "no",
+                               dtext ? dtext : "-", desc};
+        table_add(t, cells);
+        free(dtext);
+        free(atext);
+    }
+    table_print(t, stdout, ctx->color, out_width(stdout));
+    table_free(t);
+    if (kind == DV_TERRAFORM)
+        printf("\nexample: cloudya deploy template %s --params k=v,...\n", id);
+    else
+        printf("\nexample: cloudya app install %s --platform P --params k=v,...\n", id);
+    json_decref(d);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "dv_config.h"
 #include "flow.h"
+#include "manifest.h"
 
 /* Loads config.json (created with defaults when missing) and sets up ui: progress on standard
  * output, or standard error with --output json; Ctrl+C caught and passed to the tools.
@@ -33,6 +34,15 @@ void devops_print_outputs(FILE *f, json_t *outputs);
 
 /* Prints a record for `show`: its fields, steps and outputs, or the JSON with --output json. */
 int devops_show_record(struct cli_ctx *ctx, json_t *rec);
+
+/* `deploy list` / `app list`: the templates of kind as a table (or JSON), with the required
+ * parameters (Terraform) or the platforms (applications); broken manifests in red. */
+int devops_list_templates(struct cli_ctx *ctx, enum dv_kind kind);
+
+/* `deploy show provider/name` / `app show name`: a template's description, platforms and
+ * parameters (type, required, default, allowed, secret), or its JSON. */
+int devops_show_template(struct cli_ctx *ctx, const struct cli_command *cmd,
+                         const struct dv_config *c, enum dv_kind kind, const char *id);
 
 /* The commands of the DevOps groups (cmd_deploy.c, cmd_app.c, cmd_stack.c). */
 extern const struct cli_command cli_deploy_commands[];

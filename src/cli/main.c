@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cli_config.h"
+#include "params.h"
 #include "str.h"
 #include "term.h"
 
@@ -27,36 +28,13 @@ const struct cli_command *const cli_groups[] = {
     NULL,
 };
 
-/* The edit distance of a and b, capped at 9 (for "did you mean"). */
-static int distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 30 || lb > 30)
-        return 9;
-    int d[31][31];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < c)
-                c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c)
-                c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[la][lb] > 9 ? 9 : d[la][lb];
-}
-
 static int unknown_command(const char *word)
 {
     const char *best = NULL;
     int bestd = 3;
     for (int g = 0; cli_groups[g] != NULL; g++)
         for (const struct cli_command *c = cli_groups[g]; c->name != NULL; c++) {
-            int d = distance(word, c->name);
+            int d = params_distance(word, c->name);
             if (d < bestd) {
                 bestd = d;
                 best = c->name;

@@ -11,6 +11,7 @@
 
 #include "credentials.h"
 #include "params.h"
+#include "record.h"
 #include "str.h"
 #include "templates.h"
 #include "xalloc.h"
@@ -226,4 +227,30 @@ void flow_step_end(const struct dv_ui *ui, const struct run_step *s, const char 
         fprintf(ui->out, "%s✗%s %s failed (exit %d) after %.1f s\n", ui->color ? "\033[31m" : "",
                 ui->color ? "\033[0m" : "", what, s->exit_code, secs);
     fflush(ui->out);
+}
+
+int flow_record_step(json_t *rec, const char *name, const struct run_step *s)
+{
+    json_t *steps = json_object_get(rec, "steps");
+    if (!json_is_array(steps)) {
+        steps = json_array();
+        json_object_set_new(rec, "steps", steps);
+    }
+    const char *status = s->exit_code == 0 ? "ok" : s->interrupts > 0 ? "interrupted" : "failed";
+    json_array_append_new(steps, json_pack("{s:s,s:s,s:I,s:i}", "name", name, "status", status,
+                                           "ms", (json_int_t)s->ms, "exit_code", s->exit_code));
+    if (s->exit_code == 0)
+        return 0;
+    char summary[2048];
+    run_error_summary(s->tail, summary, sizeof(summary));
+    json_object_set_new(rec, "failed_step", json_string(name));
+    json_object_set_new(rec, "error", json_string(summary));
+    return s->interrupts > 0 ? -EINTR : -EIO;
+}
+
+void flow_save(const char *dir, json_t *rec)
+{
+    char e[256];
+    if (record_save(dir, rec, e, sizeof(e)) != 0)
+        fprintf(stderr, "cloudya: warning: %s\n", e);
 }

@@ -95,6 +95,13 @@ int flow_app_check(const struct dv_config *c, const struct dv_ui *ui, const char
 int flow_env(const struct dv_config *c, const char *provider, struct run_step *s);
 void flow_env_free(struct run_step *s);
 
+/* Appends step name's outcome to rec's steps; on failure also sets failed_step and error (the
+ * tool's error lines). Returns 0 when it succeeded, -EINTR when interrupted, else -EIO. */
+int flow_record_step(json_t *rec, const char *name, const struct run_step *s);
+
+/* Saves rec in dir, warning on standard error when it cannot (the run itself went on). */
+void flow_save(const char *dir, json_t *rec);
+
 /* Prints a step header ("==> [1/3] terraform init") and, after, its result line. */
 void flow_step_begin(const struct dv_ui *ui, int n, int total, const char *what);
 void flow_step_end(const struct dv_ui *ui, const struct run_step *s, const char *what);

@@ -392,25 +392,8 @@ static int play(const struct dv_config *c, const struct dv_ui *ui, const char *d
     flow_env_free(s);
     if (rc != 0)
         return rc;
-    json_t *steps = json_object_get(rec, "steps");
-    const char *status = s->exit_code == 0 ? "ok" : s->interrupts > 0 ? "interrupted" : "failed";
-    json_array_append_new(steps, json_pack("{s:s,s:s,s:I,s:i}", "name", name, "status", status,
-                                           "ms", (json_int_t)s->ms, "exit_code", s->exit_code));
     parse_recap(rec, s->tail);
-    if (s->exit_code == 0)
-        return 0;
-    char summary[2048];
-    run_error_summary(s->tail, summary, sizeof(summary));
-    json_object_set_new(rec, "failed_step", json_string(name));
-    json_object_set_new(rec, "error", json_string(summary));
-    return s->interrupts > 0 ? -EINTR : -EIO;
-}
-
-static void save_quiet(const char *dir, json_t *rec)
-{
-    char e[256];
-    if (record_save(dir, rec, e, sizeof(e)) != 0)
-        fprintf(stderr, "cloudya: warning: %s\n", e);
+    return flow_record_step(rec, name, s);
 }
 
 int flow_app_install(const struct dv_config *c, const struct dv_ui *ui, struct dv_prep *p,
@@ -451,11 +434,11 @@ int flow_app_install(const struct dv_config *c, const struct dv_ui *ui, struct d
     if (rc != 0) {
         json_object_set_new(rec, "status", json_string("failed"));
         json_object_set_new(rec, "error", json_string(err));
-        save_quiet(dir, rec);
+        flow_save(dir, rec);
         record_unlock(lock);
         return rc;
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     fprintf(ui->out, "Installation %s of %s on %s in %s\n", id, p->id, t->platform, dir);
     flow_step_begin(ui, 1, 1, "ansible-playbook playbook.yml");
     struct run_step s;
@@ -476,7 +459,7 @@ int flow_app_install(const struct dv_config *c, const struct dv_ui *ui, struct d
                     LOG_FILE, id);
         }
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     record_unlock(lock);
     return rc;
 }
@@ -531,7 +514,7 @@ int flow_app_uninstall(const struct dv_config *c, const struct dv_ui *ui, const 
         return lock;
     json_object_set_new(rec, "status", json_string("uninstalling"));
     json_object_del(rec, "interrupted_status");
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     flow_step_begin(ui, 1, 1, "ansible-playbook uninstall.yml");
     struct run_step s;
     rc = play(c, ui, dir, rec, tool, "uninstall", "uninstall.yml", 0, &s, err, errlen);
@@ -553,7 +536,7 @@ int flow_app_uninstall(const struct dv_config *c, const struct dv_ui *ui, const 
                     id, rc == -EINTR ? "was interrupted" : "failed", e ? e : "", dir, LOG_FILE, id);
         }
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     record_unlock(lock);
     return rc;
 }
@@ -583,7 +566,7 @@ int flow_app_check(const struct dv_config *c, const struct dv_ui *ui, const char
         if (rc != 0)
             json_object_set(check, "error", json_object_get(scratch, "error"));
         json_object_set_new(rec, "check", check);
-        save_quiet(dir, rec);
+        flow_save(dir, rec);
         if (rc != 0)
             str_fmt(err, errlen, "%s is not healthy:\n%s", id,
                     json_string_value(json_object_get(scratch, "error")));

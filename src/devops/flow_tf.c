@@ -16,19 +16,6 @@
 #define VARS_FILE "terraform.tfvars.json"
 #define LOG_FILE "deploy.log"
 
-/* Appends a step to the record, with its outcome. */
-static void record_step(json_t *rec, const char *name, const struct run_step *s)
-{
-    json_t *steps = json_object_get(rec, "steps");
-    if (!json_is_array(steps)) {
-        steps = json_array();
-        json_object_set_new(rec, "steps", steps);
-    }
-    const char *status = s->exit_code == 0 ? "ok" : s->interrupts > 0 ? "interrupted" : "failed";
-    json_array_append_new(steps, json_pack("{s:s,s:s,s:I,s:i}", "name", name, "status", status,
-                                           "ms", (json_int_t)s->ms, "exit_code", s->exit_code));
-}
-
 /* Runs `tool args...` in dir as step name; records it. Returns 0 when it succeeded, -EIO when
  * it failed (status, failed_step and error set), -EINTR when interrupted, or the error of a
  * tool that could not start. The step's captured output (capture) is left in s. */
@@ -58,21 +45,7 @@ static int tf_step(const struct dv_config *c, const struct dv_ui *ui, const char
     flow_env_free(s);
     if (rc != 0)
         return rc;
-    record_step(rec, name, s);
-    if (s->exit_code == 0)
-        return 0;
-    char summary[2048];
-    run_error_summary(s->tail, summary, sizeof(summary));
-    json_object_set_new(rec, "failed_step", json_string(name));
-    json_object_set_new(rec, "error", json_string(summary));
-    return s->interrupts > 0 ? -EINTR : -EIO;
-}
-
-static void save_quiet(const char *dir, json_t *rec)
-{
-    char e[256];
-    if (record_save(dir, rec, e, sizeof(e)) != 0)
-        fprintf(stderr, "cloudya: warning: %s\n", e);
+    return flow_record_step(rec, name, s);
 }
 
 /* Reads `output -json` into the record: values as they are, sensitive ones masked. */
@@ -138,7 +111,7 @@ static int apply_all(const struct dv_config *c, const struct dv_ui *ui, const ch
             flow_step_end(ui, &s, "init");
         if (rc != 0)
             return rc;
-        save_quiet(dir, rec);
+        flow_save(dir, rec);
     }
     flow_step_begin(ui, n++, total, "terraform plan");
     const char *p[] = {"-input=false", "-var-file=" VARS_FILE, "-out=tfplan", NULL};
@@ -147,7 +120,7 @@ static int apply_all(const struct dv_config *c, const struct dv_ui *ui, const ch
         flow_step_end(ui, &s, "plan");
     if (rc != 0)
         return rc;
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     flow_step_begin(ui, n++, total, "terraform apply");
     const char *a[] = {"-input=false", "-auto-approve", "tfplan", NULL};
     rc = tf_step(c, ui, dir, rec, tool, "apply", a, 0, 0, &s, err, errlen);
@@ -192,11 +165,11 @@ int flow_tf_new(const struct dv_config *c, const struct dv_ui *ui, struct dv_pre
     if (rc != 0) {
         json_object_set_new(rec, "status", json_string("failed"));
         json_object_set_new(rec, "error", json_string(err));
-        save_quiet(dir, rec);
+        flow_save(dir, rec);
         record_unlock(lock);
         return rc;
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     fprintf(ui->out, "Deployment %s of %s in %s\n", id, p->id, dir);
     rc = apply_all(c, ui, dir, rec, p->tool, 1, err, errlen);
     if (rc == 0) {
@@ -213,7 +186,7 @@ int flow_tf_new(const struct dv_config *c, const struct dv_ui *ui, struct dv_pre
         if (rc == -EIO || rc == -EINTR)
             fail_message(rec, rc, dir, how, err, errlen);
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     record_unlock(lock);
     return rc;
 }
@@ -249,7 +222,7 @@ int flow_tf_retry(const struct dv_config *c, const struct dv_ui *ui, const char 
         return lock;
     json_object_set_new(rec, "status", json_string("running"));
     json_object_del(rec, "interrupted_status");
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     rc = apply_all(c, ui, dir, rec, tool, 1, err, errlen);
     if (rc == 0) {
         json_object_set_new(rec, "status", json_string("applied"));
@@ -264,7 +237,7 @@ int flow_tf_retry(const struct dv_config *c, const struct dv_ui *ui, const char 
         if (rc == -EIO || rc == -EINTR)
             fail_message(rec, rc, dir, how, err, errlen);
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     record_unlock(lock);
     return rc;
 }
@@ -302,7 +275,7 @@ int flow_tf_destroy(const struct dv_config *c, const struct dv_ui *ui, const cha
         return lock;
     json_object_set_new(rec, "status", json_string("destroying"));
     json_object_del(rec, "interrupted_status");
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     struct run_step s;
     int total = 2;
     char tfdir[DV_PATH_MAX + 16];
@@ -340,7 +313,7 @@ int flow_tf_destroy(const struct dv_config *c, const struct dv_ui *ui, const cha
         if (rc == -EIO || rc == -EINTR)
             fail_message(rec, rc, dir, how, err, errlen);
     }
-    save_quiet(dir, rec);
+    flow_save(dir, rec);
     record_unlock(lock);
     return rc;
 }
