@@ -72,8 +72,14 @@ int params_parse(const char *text, json_t *obj, char *err, size_t errlen)
                 char *joined = NULL;
                 if (asprintf(&joined, "%s,%s", json_string_value(prev), buf) < 0)
                     abort();
-                json_object_set_new(obj, last, json_string(joined));
+                json_t *val = json_string(joined); /* NULL when not UTF-8 */
                 free(joined);
+                if (val == NULL) {
+                    str_fmt(err, errlen, "--params: the value of \"%s\" is not UTF-8 text", last);
+                    rc = -EINVAL;
+                    break;
+                }
+                json_object_set_new(obj, last, val);
             } else if (n == 0) {
                 str_fmt(err, errlen, "--params has an empty piece (two commas in a row, or a "
                                      "comma at an end)");
@@ -107,7 +113,13 @@ int params_parse(const char *text, json_t *obj, char *err, size_t errlen)
                 rc = -EINVAL;
                 break;
             }
-            json_object_set_new(obj, buf, json_string(eq + 1));
+            json_t *val = json_string(eq + 1); /* NULL when not UTF-8 */
+            if (val == NULL) {
+                str_fmt(err, errlen, "--params: the value of \"%s\" is not UTF-8 text", buf);
+                rc = -EINVAL;
+                break;
+            }
+            json_object_set_new(obj, buf, val);
             str_copy(last, sizeof(last), buf);
         }
         if (*p == '\0')
@@ -199,7 +211,12 @@ int params_resolve(const struct dv_manifest *m, const char *what, const json_t *
         if (g != NULL) {
             char why[512];
             if (param_convert(p->type, json_string_value(g), &val, why, sizeof(why)) != 0) {
-                str_fmt(err, errlen, "parameter %s of %s: %s", p->name, what, why);
+                if (p->secret) /* why may quote the value */
+                    str_fmt(err, errlen, "parameter %s of %s: the value given is not a valid %s "
+                                         "(it is secret, so it is not shown)",
+                            p->name, what, manifest_type_name(p->type));
+                else
+                    str_fmt(err, errlen, "parameter %s of %s: %s", p->name, what, why);
                 json_decref(out);
                 return -EINVAL;
             }

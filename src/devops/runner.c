@@ -287,14 +287,17 @@ static size_t clean_line(const char *line, size_t len, char *out, size_t cap)
     return o;
 }
 
+/* 1 when s starts with a box-drawing character (U+2500 to U+257F: "│", "╷", "╵"). */
+static int box_char(const char *s)
+{
+    return (unsigned char)s[0] == 0xe2 &&
+           ((unsigned char)s[1] == 0x94 || (unsigned char)s[1] == 0x95) && s[2] != '\0';
+}
+
 static int starts_error(const char *s)
 {
-    while (*s == ' ' || *s == '\t' || (unsigned char)*s == 0xe2) { /* "│ Error:" in boxes */
-        if ((unsigned char)*s == 0xe2 && (unsigned char)s[1] == 0x94)
-            s += 3;
-        else
-            s++;
-    }
+    while (*s == ' ' || *s == '\t' || box_char(s)) /* "│ Error:" in boxes */
+        s += *s == ' ' || *s == '\t' ? 1 : 3;
     return strncmp(s, "Error:", 6) == 0 || strncmp(s, "ERROR!", 6) == 0 ||
            strncmp(s, "fatal:", 6) == 0 || strstr(s, "FAILED!") != NULL;
 }
@@ -304,7 +307,14 @@ void run_error_summary(const char *tail, char *out, size_t cap)
     out[0] = '\0';
     const char *lines[512];
     size_t lens[512], n = 0;
-    for (const char *p = tail; *p && n < 512;) {
+    /* the last 512 lines: the end of the output is where a failure shows */
+    const char *p = tail;
+    size_t newlines = 0;
+    for (const char *q = tail; *q; q++)
+        newlines += *q == '\n';
+    for (; newlines >= 512 && (p = strchr(p, '\n')) != NULL; newlines--)
+        p++;
+    while (*p && n < 512) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         lines[n] = p;
@@ -335,18 +345,22 @@ void run_error_summary(const char *tail, char *out, size_t cap)
         size_t l = clean_line(lines[i], lens[i], line, sizeof(line));
         /* trim box-drawing prefixes and spaces */
         char *t = line;
-        while (*t == ' ' || ((unsigned char)t[0] == 0xe2 && (unsigned char)t[1] == 0x94 && t[2])) {
+        while (*t == ' ' || box_char(t))
             t += *t == ' ' ? 1 : 3;
-        }
         (void)l;
         if (*t == '\0')
             continue;
         if (strncmp(t, "PLAY RECAP", 10) == 0 && take > 0)
             break;
         int w = snprintf(out + off, cap - off, "%s%s", take ? "\n" : "", t);
-        if (w < 0 || (size_t)w >= cap - off)
+        if (w < 0 || (size_t)w >= cap - off) {
+            out[off] = '\0'; /* whole lines only */
             break;
+        }
         off += (size_t)w;
         take++;
     }
+    /* records keep the summary with json_string, which refuses text that is not UTF-8 (a
+     * line cut inside a character, a tail that starts inside one, a tool's raw bytes) */
+    str_utf8_repair(out, off);
 }
