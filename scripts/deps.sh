@@ -53,6 +53,7 @@ if [ "$want" = test ] || [ "$want" = all ]; then
   need_cmd tmux tmux           # drives `cloudya top` in the CLI tests
   need_cmd chromium chromium   # the browser tests (tests/e2e/, playwright-core)
   need_cmd ansible-playbook ansible-core # `cloudya app` and `stack` run for real in tests/cli
+  need_pkg nginx                # `cloudya monitor --service` and `diagnose service` on a real one
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -97,6 +97,8 @@ extern const struct cli_command cli_connect_commands[];
 extern const struct cli_command cli_deploy_commands[];
 extern const struct cli_command cli_app_commands[];
 extern const struct cli_command cli_stack_commands[];
+extern const struct cli_command cli_monitor_commands[];
+extern const struct cli_command cli_diagnose_commands[];
 
 /* Every group in the order `cloudya --help` lists them, ending with NULL. */
 extern const struct cli_command *const cli_groups[];

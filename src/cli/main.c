@@ -25,11 +25,48 @@ const struct cli_command *const cli_groups[] = {
     cli_deploy_commands,
     cli_app_commands,
     cli_stack_commands,
+    cli_monitor_commands,
+    cli_diagnose_commands,
     NULL,
 };
 
-static int unknown_command(const char *word)
+/* When word is the first word of two-word commands ("deploy", "diagnose"): says which
+ * subcommands it takes (and which one sub looks like) and returns 2; else returns 0. */
+static int group_word(const char *word, const char *sub)
 {
+    char list[1024] = "";
+    const char *best = NULL;
+    int bestd = 3;
+    size_t wl = strlen(word), o = 0;
+    for (int g = 0; cli_groups[g] != NULL; g++)
+        for (const struct cli_command *c = cli_groups[g]; c->name != NULL; c++) {
+            if (strncmp(c->name, word, wl) != 0 || c->name[wl] != ' ')
+                continue;
+            const char *second = c->name + wl + 1;
+            int d = sub != NULL ? params_distance(sub, second) : 99;
+            if (d < bestd) {
+                bestd = d;
+                best = second;
+            }
+            if (o + strlen(second) + 3 < sizeof(list))
+                o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", second);
+        }
+    if (o == 0)
+        return 0;
+    if (sub == NULL || sub[0] == '-')
+        fprintf(stderr, "cloudya: \"%s\" needs one of: %s\n", word, list);
+    else
+        fprintf(stderr, "cloudya: unknown command \"%s %.60s\"%s%s%s; \"%s\" takes: %s\n", word,
+                sub, best ? " (did you mean \"" : "", best ? best : "", best ? "\"?)" : "", word,
+                list);
+    fprintf(stderr, "see `cloudya --help`\n");
+    return 2;
+}
+
+static int unknown_command(const char *word, const char *sub)
+{
+    if (group_word(word, sub) != 0)
+        return 2;
     const char *best = NULL;
     int bestd = 3;
     for (int g = 0; cli_groups[g] != NULL; g++)
@@ -112,7 +149,7 @@ int main(int argc, char **argv)
     int words = 0;
     const struct cli_command *cmd = at < argc ? cli_find(argc - at, argv + at, &words) : NULL;
     if (cmd == NULL && at < argc && strcmp(argv[at], "--") != 0)
-        return unknown_command(argv[at]);
+        return unknown_command(argv[at], at + 1 < argc ? argv[at + 1] : NULL);
 
     /* the command's words: the flags before its name, then everything after it */
     char *rest[argc > 0 ? argc : 1];

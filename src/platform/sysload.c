@@ -2,9 +2,10 @@
 /* The host load reader (see sysload.h).
  *
  * Rules worth knowing:
- *   - only the first line of /proc/stat is read (the file goes on with per-CPU lines and an
- *     "intr" line that can be tens of KiB on large hosts): SYSLOAD_READ_MAX bytes are read
- *     and the first line must end inside them;
+ *   - for the total CPU only the first line of /proc/stat is read (the file goes on with
+ *     per-CPU lines and an "intr" line that can be tens of KiB on large hosts):
+ *     SYSLOAD_READ_MAX bytes are read and the first line must end inside them; the per-core
+ *     reader takes a head of SYSLOAD_STAT_MAX bytes on the heap;
  *   - meminfo values must carry the "kB" unit the kernel prints; sums saturate;
  *   - load averages are parsed by hand (digits, optional '.' and digits), which keeps them
  *     independent of the process's locale. */
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -36,16 +38,18 @@ static int read_proc(const char *proc_root, const char *name, char *buf, size_t 
 
 /* ---- parsers ------------------------------------------------------------------------ */
 
-/* Only the aggregate first line counts. Returns 0, -EINVAL or -ERANGE, zeros on failure. */
-int sysload_parse_cpu(const char *text, sysload_cpu *out)
+/* The numbers of a cpu line from p (past the "cpu" or "cpuN" word) to the line's end into
+ * f (CPU_FIELDS, zeroed first; numbers beyond are checked, not kept). Returns 0, -EINVAL
+ * (fewer than CPU_FIELDS_MIN, a stray character) or -ERANGE. */
+static int parse_cpu_fields(const char *p, uint64_t f[CPU_FIELDS])
 {
-    uint64_t f[CPU_FIELDS] = {0}, v;
+    uint64_t v;
     size_t n = 0;
     int rc;
-    out->busy = out->total = 0;
-    if (strncmp(text, "cpu", 3) != 0 || !text_is_blank(text[3]))
+    memset(f, 0, CPU_FIELDS * sizeof(f[0]));
+    if (!text_is_blank(*p))
         return -EINVAL;
-    const char *p = text_skip_blanks(text + 3);
+    p = text_skip_blanks(p);
     while (*p != '\n' && *p != '\0') {
         if ((rc = text_parse_u64(&p, &v)) != 0)
             return rc;
@@ -56,8 +60,19 @@ int sysload_parse_cpu(const char *text, sysload_cpu *out)
             return -EINVAL;
         p = text_skip_blanks(p);
     }
-    if (n < CPU_FIELDS_MIN)
+    return n < CPU_FIELDS_MIN ? -EINVAL : 0;
+}
+
+/* Only the aggregate first line counts. Returns 0, -EINVAL or -ERANGE, zeros on failure. */
+int sysload_parse_cpu(const char *text, sysload_cpu *out)
+{
+    uint64_t f[CPU_FIELDS];
+    int rc;
+    out->busy = out->total = 0;
+    if (strncmp(text, "cpu", 3) != 0)
         return -EINVAL;
+    if ((rc = parse_cpu_fields(text + 3, f)) != 0)
+        return rc;
     /* user nice system idle iowait irq softirq steal; guest and guest_nice are inside
      * user and nice already */
     uint64_t busy = text_sat_add(text_sat_add(f[0], f[1]), f[2]);
@@ -65,6 +80,118 @@ int sysload_parse_cpu(const char *text, sysload_cpu *out)
     out->busy = busy;
     out->total = text_sat_add(text_sat_add(busy, f[3]), f[4]);
     return 0;
+}
+
+/* The counters of f in their struct. */
+static void times_from(const uint64_t f[CPU_FIELDS], sysload_cpu_times *t)
+{
+    t->user = f[0];
+    t->nice = f[1];
+    t->system = f[2];
+    t->idle = f[3];
+    t->iowait = f[4];
+    t->irq = f[5];
+    t->softirq = f[6];
+    t->steal = f[7];
+}
+
+/* The value of "key N" at line (key followed by a blank or the line's end) into *out. Returns 1 when the line
+ * is that key's (0 otherwise), with *rc 0, -EINVAL or -ERANGE. */
+static int stat_value(const char *line, const char *key, uint64_t *out, int *rc)
+{
+    size_t k = strlen(key);
+    if (strncmp(line, key, k) != 0 ||
+        (!text_is_blank(line[k]) && line[k] != '\n' && line[k] != '\0'))
+        return 0;
+    const char *p = text_skip_blanks(line + k);
+    uint64_t v;
+    *rc = text_parse_u64(&p, &v);
+    if (*rc == 0 && !text_rest_blank(p))
+        *rc = -EINVAL;
+    if (*rc == 0)
+        *out = v;
+    return 1;
+}
+
+/* One "cpuN" line at line (past "cpu", at the digits) into the next core slot. Returns 0,
+ * -EINVAL or -ERANGE. */
+static int stat_core(const char *p, sysload_stat *out)
+{
+    uint64_t id, f[CPU_FIELDS];
+    int rc;
+    if ((rc = text_parse_u64(&p, &id)) != 0)
+        return rc;
+    if (id > UINT32_MAX)
+        return -ERANGE;
+    if ((rc = parse_cpu_fields(p, f)) != 0)
+        return rc;
+    if (out->ncore == SYSLOAD_CPUS_MAX) {
+        out->cores_truncated = 1;
+        return 0;
+    }
+    out->core[out->ncore].id = (unsigned)id;
+    times_from(f, &out->core[out->ncore].t);
+    out->ncore++;
+    return 0;
+}
+
+/* The first line must be the aggregate one; cpuN lines, procs_running, procs_blocked and
+ * btime are taken where they are. Returns 0, -EINVAL or -ERANGE, out zeroed on failure. */
+int sysload_parse_stat(const char *text, sysload_stat *out)
+{
+    uint64_t f[CPU_FIELDS];
+    int rc;
+    memset(out, 0, sizeof(*out));
+    rc = -EINVAL;
+    if (strncmp(text, "cpu", 3) != 0 || (rc = parse_cpu_fields(text + 3, f)) != 0)
+        goto fail;
+    times_from(f, &out->all);
+    for (const char *line = text_next_line(text_line_end(text)); *line != '\0';) {
+        const char *eol = text_line_end(line);
+        rc = 0;
+        if (strncmp(line, "cpu", 3) == 0)
+            rc = text_is_digit(line[3]) ? stat_core(line + 3, out)
+                                        : -EINVAL; /* a second aggregate line, or "cpux" */
+        else if (!stat_value(line, "procs_running", &out->procs_running, &rc) &&
+                 !stat_value(line, "procs_blocked", &out->procs_blocked, &rc))
+            stat_value(line, "btime", &out->btime, &rc);
+        if (rc != 0)
+            goto fail;
+        line = text_next_line(eol);
+    }
+    return 0;
+fail:
+    memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* The counter step from a to b, 0 when it went backwards. */
+static uint64_t step(uint64_t a, uint64_t b)
+{
+    return b > a ? b - a : 0;
+}
+
+/* Shares of the sum of the steps, so that one counter going backwards cannot push the rest
+ * over 100. Fills out, zeros when no time passed. */
+void sysload_cpu_shares(const sysload_cpu_times *prev, const sysload_cpu_times *cur,
+                        sysload_shares *out)
+{
+    double user = (double)step(prev->user, cur->user) + (double)step(prev->nice, cur->nice);
+    double sys = (double)step(prev->system, cur->system) + (double)step(prev->irq, cur->irq) +
+                 (double)step(prev->softirq, cur->softirq);
+    double iowait = (double)step(prev->iowait, cur->iowait);
+    double steal = (double)step(prev->steal, cur->steal);
+    double idle = (double)step(prev->idle, cur->idle);
+    double all = user + sys + iowait + steal + idle;
+    memset(out, 0, sizeof(*out));
+    if (!(all > 0))
+        return;
+    out->user = user / all * 100.0;
+    out->system = sys / all * 100.0;
+    out->iowait = iowait / all * 100.0;
+    out->steal = steal / all * 100.0;
+    out->idle = idle / all * 100.0;
+    out->total = (user + sys + steal) / all * 100.0;
 }
 
 /* The value of the meminfo line "key: N kB" in bytes. Returns 0, -ENOENT (no such line),
@@ -126,6 +253,33 @@ int sysload_parse_meminfo(const char *text, uint64_t *total, uint64_t *available
     return 0;
 }
 
+/* Every line used must be well-formed even when optional. Returns 0, -EINVAL or -ERANGE,
+ * out zeroed on failure. */
+int sysload_parse_meminfo_full(const char *text, sysload_meminfo *out)
+{
+    struct {
+        const char *key;
+        uint64_t *dst;
+    } opt[] = {
+        {"MemFree", &out->free},         {"Buffers", &out->buffers},
+        {"Cached", &out->cached},        {"SwapTotal", &out->swap_total},
+        {"SwapFree", &out->swap_free},
+    };
+    memset(out, 0, sizeof(*out));
+    int rc = sysload_parse_meminfo(text, &out->total, &out->available);
+    if (rc != 0)
+        goto fail;
+    for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+        rc = meminfo_get(text, opt[i].key, opt[i].dst);
+        if (rc != 0 && rc != -ENOENT)
+            goto fail;
+    }
+    return 0;
+fail:
+    memset(out, 0, sizeof(*out));
+    return rc;
+}
+
 /* Parses "digits[.digits]" at *pp into a double and moves past it. */
 static int parse_decimal(const char **pp, double *out)
 {
@@ -176,6 +330,22 @@ int sysload_parse_loadavg(const char *text, double load[3])
     return 0;
 }
 
+/* The first number only (the second, idle time summed over CPUs, is not needed). Returns
+ * 0, -EINVAL or -ERANGE, *up 0 on failure. */
+int sysload_parse_uptime(const char *text, double *up)
+{
+    const char *p = text;
+    double v;
+    *up = 0;
+    int rc = parse_decimal(&p, &v);
+    if (rc != 0)
+        return rc;
+    if (!text_is_blank(*p) && *p != '\n' && *p != '\0')
+        return -EINVAL;
+    *up = v;
+    return 0;
+}
+
 /* ---- readers ------------------------------------------------------------------------ */
 
 /* Reads the head of the file only. Returns 0 or a negative errno (see sysload.h). */
@@ -189,6 +359,33 @@ int sysload_cpu_read(const char *proc_root, sysload_cpu *out)
     if (strlen(buf) == sizeof(buf) - 1 && strchr(buf, '\n') == NULL)
         return -EINVAL; /* a first line longer than the buffer */
     return sysload_parse_cpu(buf, out);
+}
+
+/* /proc/stat grows with the CPUs and the interrupt lines; its head holds the cpu lines, the
+ * rest of a cut-off text is dropped at its last whole line. Returns 0 or a negative errno
+ * (see sysload.h), out zeroed on failure. */
+int sysload_stat_read(const char *proc_root, sysload_stat *out)
+{
+    char *buf = malloc(SYSLOAD_STAT_MAX);
+    int rc = -ENOMEM;
+    memset(out, 0, sizeof(*out));
+    if (buf == NULL)
+        goto out;
+    if ((rc = read_proc(proc_root, "stat", buf, SYSLOAD_STAT_MAX, 0)) != 0)
+        goto out;
+    size_t len = strlen(buf);
+    if (len == SYSLOAD_STAT_MAX - 1) {
+        char *nl = strrchr(buf, '\n');
+        if (nl == NULL) {
+            rc = -EINVAL; /* a first line longer than the buffer */
+            goto out;
+        }
+        nl[1] = '\0';
+    }
+    rc = sysload_parse_stat(buf, out);
+out:
+    free(buf);
+    return rc;
 }
 
 /* A counter that went backwards (a reset) gives 0 rather than a wrong figure. Returns 0..100. */
@@ -215,6 +412,28 @@ int sysload_memory(const char *proc_root, uint64_t *total, uint64_t *available,
     uint64_t used = *available < *total ? *total - *available : 0;
     *percent_used = (double)used / (double)*total * 100.0;
     return 0;
+}
+
+/* Returns 0 or a negative errno (see sysload.h); out is zeroed on failure. */
+int sysload_meminfo_read(const char *proc_root, sysload_meminfo *out)
+{
+    char buf[SYSLOAD_READ_MAX];
+    memset(out, 0, sizeof(*out));
+    int rc = read_proc(proc_root, "meminfo", buf, sizeof(buf), 1);
+    if (rc != 0)
+        return rc;
+    return sysload_parse_meminfo_full(buf, out);
+}
+
+/* Returns 0 or a negative errno (see sysload.h); *up is 0 on failure. */
+int sysload_uptime(const char *proc_root, double *up)
+{
+    char buf[SYSLOAD_READ_MAX];
+    *up = 0;
+    int rc = read_proc(proc_root, "uptime", buf, sizeof(buf), 1);
+    if (rc != 0)
+        return rc;
+    return sysload_parse_uptime(buf, up);
 }
 
 /* a * b, saturating at UINT64_MAX. */

@@ -6,6 +6,7 @@
  * never reads past it, and leaves its outputs zero when it fails. */
 #ifndef CLOUDYA_SYSLOAD_H
 #define CLOUDYA_SYSLOAD_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define SYSLOAD_READ_MAX 16384 /* meminfo and loadavg in whole; of /proc/stat only the head */
@@ -43,6 +44,81 @@ int sysload_loadavg(const char *proc_root, double load[3]);
 
 /* The number of online CPUs (at least 1), or a negative errno. */
 int sysload_ncpu(void);
+
+/* ---- the whole of /proc/stat, per core ---------------------------------------------- */
+
+#define SYSLOAD_CPUS_MAX 1024            /* per-core lines kept; more are left out */
+#define SYSLOAD_STAT_MAX (512 * 1024)    /* of /proc/stat at most this head is read (heap) */
+
+/* The eight counters of one "cpu" line of /proc/stat, in clock ticks. Guest time is already
+ * inside user and nice, so it is not kept apart. */
+typedef struct sysload_cpu_times {
+    uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+} sysload_cpu_times;
+
+/* One "cpuN" line: the CPU number N and its counters (offline CPUs have no line). */
+typedef struct sysload_core {
+    unsigned id;
+    sysload_cpu_times t;
+} sysload_core;
+
+/* What /proc/stat says about CPUs and tasks. About 72 KiB: not for the stack. */
+typedef struct sysload_stat {
+    sysload_cpu_times all;             /* the "cpu " line */
+    sysload_core core[SYSLOAD_CPUS_MAX];
+    size_t ncore;                      /* lines kept in core[] */
+    int cores_truncated;               /* 1 when more than SYSLOAD_CPUS_MAX were there */
+    uint64_t procs_running, procs_blocked; /* runnable and I/O-blocked tasks, 0 if absent */
+    uint64_t btime;                    /* boot time, Unix seconds; 0 if absent */
+} sysload_stat;
+
+/* The shares of the time between two readings of one CPU line, in percent (0..100): total
+ * busy (as sysload_cpu: everything but idle and iowait), user (user + nice), system (system
+ * + irq + softirq), iowait, steal and idle. */
+typedef struct sysload_shares {
+    double total, user, system, iowait, steal, idle;
+} sysload_shares;
+
+/* Parses a /proc/stat text: the "cpu " line (required, first), the "cpuN" lines, and
+ * "procs_running", "procs_blocked", "btime" when present; other lines are skipped. Returns
+ * 0, -EINVAL (no first "cpu " line, a malformed cpu line or value), -ERANGE; out is zeroed
+ * on failure. */
+int sysload_parse_stat(const char *text, sysload_stat *out);
+
+/* Reads proc_root/stat (the head of SYSLOAD_STAT_MAX bytes, into a heap buffer; a line cut
+ * off at its end is dropped) into out. Returns 0, the parser's errors, -ENOMEM,
+ * -ENAMETOOLONG or a negative errno of open/read; out is zeroed on failure. */
+int sysload_stat_read(const char *proc_root, sysload_stat *out);
+
+/* The shares of the time from prev to cur. A counter that went backwards (iowait does on
+ * some kernels) counts as 0; all shares are 0 when no time passed. */
+void sysload_cpu_shares(const sysload_cpu_times *prev, const sysload_cpu_times *cur,
+                        sysload_shares *out);
+
+/* ---- meminfo in full, uptime -------------------------------------------------------- */
+
+/* The meminfo figures a monitor shows, in bytes. available is estimated as in
+ * sysload_parse_meminfo on kernels before 3.14. */
+typedef struct sysload_meminfo {
+    uint64_t total, free, available, buffers, cached, swap_total, swap_free;
+} sysload_meminfo;
+
+/* Parses a meminfo text: MemTotal required, the others 0 when absent. Returns 0, -EINVAL
+ * (MemTotal missing or zero, a malformed value of a line used), -ERANGE; out is zeroed on
+ * failure. */
+int sysload_parse_meminfo_full(const char *text, sysload_meminfo *out);
+
+/* Reads proc_root/meminfo into out. Returns 0, the parser's errors, -EFBIG, -ENAMETOOLONG
+ * or a negative errno of open/read; out is zeroed on failure. */
+int sysload_meminfo_read(const char *proc_root, sysload_meminfo *out);
+
+/* Parses a /proc/uptime text ("38890.61 49278.37"): the first number, seconds since boot.
+ * Returns 0, -EINVAL, -ERANGE; *up is 0 on failure. */
+int sysload_parse_uptime(const char *text, double *up);
+
+/* Reads proc_root/uptime. Returns 0, the parser's errors, or a negative errno; *up is 0 on
+ * failure. */
+int sysload_uptime(const char *proc_root, double *up);
 
 /* ---- pure parsers ------------------------------------------------------------------- */
 
