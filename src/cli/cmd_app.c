@@ -180,24 +180,7 @@ static int cmd_uninstall(struct cli_ctx *ctx, const struct cli_args *a)
     int cr = devops_confirm(ctx, a->cmd, q, cli_has(a, "yes"));
     if (cr != 0)
         return cr;
-    struct dv_ui ui;
-    rc = devops_setup(ctx, &c, &ui);
-    if (rc != 0)
-        return rc;
-    rc = flow_app_uninstall(&c, &ui, id, &rec, err, sizeof(err));
-    devops_done();
-    if (rc != 0) {
-        if (ctx->json && rec != NULL && (rc == -EIO || rc == -EINTR))
-            out_json(rec);
-        json_decref(rec);
-        return devops_fail(ctx, a->cmd, rc, err);
-    }
-    if (ctx->json)
-        out_json(rec);
-    else
-        printf("%s%s uninstalled.%s\n", color_on(ctx->color, C_GREEN), id, color_off(ctx->color));
-    json_decref(rec);
-    return 0;
+    return devops_teardown(ctx, a->cmd, &c, id, flow_app_uninstall, "uninstalled");
 }
 
 static const struct cli_flag install_flags[] = {

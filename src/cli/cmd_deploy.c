@@ -183,24 +183,7 @@ static int cmd_destroy(struct cli_ctx *ctx, const struct cli_args *a)
         if (cr != 0)
             return cr;
     }
-    struct dv_ui ui;
-    int rc = devops_setup(ctx, &c, &ui);
-    if (rc != 0)
-        return rc;
-    rc = flow_tf_destroy(&c, &ui, id, &rec, err, sizeof(err));
-    devops_done();
-    if (rc != 0) {
-        if (ctx->json && rec != NULL && (rc == -EIO || rc == -EINTR))
-            out_json(rec);
-        json_decref(rec);
-        return devops_fail(ctx, a->cmd, rc, err);
-    }
-    if (ctx->json)
-        out_json(rec);
-    else
-        printf("%s%s destroyed.%s\n", color_on(ctx->color, C_GREEN), id, color_off(ctx->color));
-    json_decref(rec);
-    return 0;
+    return devops_teardown(ctx, a->cmd, &c, id, flow_tf_destroy, "destroyed");
 }
 
 static const struct cli_flag template_flags[] = {

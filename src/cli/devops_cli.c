@@ -299,3 +299,29 @@ int devops_show_template(struct cli_ctx *ctx, const struct cli_command *cmd,
     json_decref(d);
     return 0;
 }
+
+int devops_teardown(struct cli_ctx *ctx, const struct cli_command *cmd, struct dv_config *c,
+                    const char *id, devops_teardown_fn fn, const char *done_word)
+{
+    struct dv_ui ui;
+    json_t *rec = NULL;
+    char err[1024];
+    int rc = devops_setup(ctx, c, &ui);
+    if (rc != 0)
+        return rc;
+    rc = fn(c, &ui, id, &rec, err, sizeof(err));
+    devops_done();
+    if (rc != 0) {
+        if (ctx->json && rec != NULL && (rc == -EIO || rc == -EINTR))
+            out_json(rec);
+        json_decref(rec);
+        return devops_fail(ctx, cmd, rc, err);
+    }
+    if (ctx->json)
+        out_json(rec);
+    else
+        printf("%s%s %s.%s\n", color_on(ctx->color, C_GREEN), id, done_word,
+               color_off(ctx->color));
+    json_decref(rec);
+    return 0;
+}

@@ -29,6 +29,16 @@ int devops_confirm(struct cli_ctx *ctx, const struct cli_command *cmd, const cha
 /* The colour of a record's status: green when done, red when failed, yellow in between. */
 int devops_status_color(const char *status);
 
+/* A flow that tears a record down (flow_tf_destroy, flow_app_uninstall). */
+typedef int (*devops_teardown_fn)(const struct dv_config *c, const struct dv_ui *ui,
+                                  const char *id, json_t **rec, char *err, size_t errlen);
+
+/* Runs fn on record id (after the caller's confirmation) with Ctrl+C handed to the tool,
+ * then prints the record as JSON or "<id> <done_word>." (in green). Returns the exit status:
+ * 0, or devops_fail's. */
+int devops_teardown(struct cli_ctx *ctx, const struct cli_command *cmd, struct dv_config *c,
+                    const char *id, devops_teardown_fn fn, const char *done_word);
+
 /* Prints a record's outputs as "name = value" lines (lists joined with ", "). */
 void devops_print_outputs(FILE *f, json_t *outputs);
 
