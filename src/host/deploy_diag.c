@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "credentials.h"
 #include "record.h"
 #include "runner.h"
 #include "str.h"
@@ -794,9 +795,13 @@ static void diagnose_record(struct diag_ctx *x, struct check_list *l)
     install_hint(x, install, sizeof(install));
     char logrel[DV_PATH_MAX + 64];
     snprintf(logrel, sizeof(logrel), "%s/%s", x->dir, logname);
+    /* "local" and other platforms have no credentials to connect */
+    const char *prov = jstr(x->rec, x->tool == DEPLOY_TOOL_ANSIBLE ? "platform" : "provider");
+    if (cred_provider(prov) == NULL)
+        prov = "<provider>";
     const char *v[V_COUNT] = {
         x->id,
-        jstr(x->rec, x->tool == DEPLOY_TOOL_ANSIBLE ? "platform" : "provider"),
+        prov,
         jstr(x->rec, "template"),
         jstr(x->rec, "app"),
         x->dir,
