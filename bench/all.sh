@@ -11,6 +11,7 @@ bench/containers.sh
 /usr/bin/python3 bench/cli.py   # the command line: start-up, ps/top/stats wall time and RSS
 bench/assistant.sh              # knowledge base load, offline answers, validator, sandbox
 /usr/bin/python3 bench/devops.py # deploy/app/stack: listings and what the runner adds to the tools
+/usr/bin/python3 bench/monitor.py # monitor/diagnose: CPU and RSS per sample, report over 14 days
 pgdir=$(mktemp -d /tmp/cloudya-bench-pg.XXXXXX)
 trap 'scripts/pg.sh stop "$pgdir"' EXIT
 url=$(scripts/pg.sh start "$pgdir")

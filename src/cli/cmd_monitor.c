@@ -19,7 +19,6 @@
 #include "hostprobe.h"
 #include "monitor_screen.h"
 #include "output.h"
-#include "procs.h"
 #include "mon_report.h"
 #include "service.h"
 #include "str.h"
@@ -92,9 +91,11 @@ static void history_add(struct mon *m, const json_t *sample)
 /* ---- one sample --------------------------------------------------------------------------- */
 
 /* Reads the host into m->cur and returns the sample over m->prev (a new reference), then
- * keeps cur as the next prev. NULL after printing why when the host cannot be read. */
+ * swaps them: m->prev is the new reading and m->cur the one before (kept until the next
+ * read, for the service's CPU shares). NULL after printing why when the host cannot be read. */
 static json_t *host_sample(struct mon *m, int top_n)
 {
+    host_reading_free(m->cur);
     int rc = host_read(PROC_ROOT, m->cur);
     if (rc != 0) {
         if (m->screen)
@@ -106,17 +107,17 @@ static json_t *host_sample(struct mon *m, int top_n)
     struct host_reading *t = m->prev;
     m->prev = m->cur;
     m->cur = t;
-    host_reading_free(m->cur);
     if (s == NULL)
         cli_fail(m->ctx, "out of memory");
     return s;
 }
 
-/* The service's figures now (a new reference); restarts seen during this run counted from
- * changes of its main process. */
-static json_t *service_sample(struct mon *m, const struct proc_table *prev, double elapsed)
+/* The service's figures over the processes of the last two host readings (a new
+ * reference); restarts seen during this run counted from changes of its main process. */
+static json_t *service_sample(struct mon *m)
 {
-    json_t *info = service_info_json_now(m->service, prev, elapsed, SERVICE_LOG_LINES);
+    json_t *info = service_info_json_now(m->service, &m->prev->procs, &m->cur->procs,
+                                         m->prev->mono - m->cur->mono, SERVICE_LOG_LINES);
     if (info == NULL)
         return NULL;
     int main_pid = (int)json_integer_value(json_object_get(info, "main_pid"));
@@ -175,11 +176,10 @@ static int emit_line(const json_t *v)
 static int run(struct mon *m)
 {
     json_t *shown = NULL;
-    struct proc_table procs_prev = {0};
     int rc = 0, service = m->service != NULL;
-    int64_t start = time_mono_ms(), prev_ms = start;
+    int64_t start = time_mono_ms();
     /* the first reading: rates need two */
-    if (host_read(PROC_ROOT, m->prev) != 0 || (service && procs_read(PROC_ROOT, &procs_prev) != 0))
+    if (host_read(PROC_ROOT, m->prev) != 0)
         return cli_fail(m->ctx, "cannot read the host's figures from %s", PROC_ROOT);
     if (m->screen) {
         mscreen_init(&m->scr);
@@ -191,7 +191,6 @@ static int run(struct mon *m)
             rc = term_interrupted() ? 130 : 0;
             break;
         }
-        int64_t now = time_mono_ms();
         json_t *sample = host_sample(m, m->screen && !service ? TOP_SCREEN : TOP_JSON);
         if (sample == NULL) {
             rc = 1;
@@ -200,16 +199,13 @@ static int run(struct mon *m)
         history_add(m, sample);
         json_t *out = sample;
         if (service) {
-            out = service_sample(m, &procs_prev, (double)(now - prev_ms) / 1000.0);
-            procs_free(&procs_prev);
-            procs_read(PROC_ROOT, &procs_prev);
+            out = service_sample(m);
             json_decref(sample);
             if (out == NULL) {
                 rc = cli_fail(m->ctx, "out of memory");
                 break;
             }
         }
-        prev_ms = now;
         if (m->screen) {
             if (service)
                 mscreen_draw_service(&m->scr, out);
@@ -227,7 +223,6 @@ static int run(struct mon *m)
             next = time_mono_ms(); /* a slow read: no burst to catch up */
     }
     json_decref(shown);
-    procs_free(&procs_prev);
     return rc;
 }
 

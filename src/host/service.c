@@ -864,13 +864,14 @@ int service_exists(const char *name, char *why, size_t cap)
     return rc;
 }
 
-json_t *service_info_json_now(const char *name, const struct proc_table *prev, double elapsed_s,
-                              size_t log_lines)
+json_t *service_info_json_now(const char *name, const struct proc_table *cur,
+                              const struct proc_table *prev, double elapsed_s, size_t log_lines)
 {
     struct service_info *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    struct service_probe_opts o = {.prev = prev, .elapsed_s = elapsed_s, .log_lines = log_lines};
+    struct service_probe_opts o = {.cur = cur, .prev = prev, .elapsed_s = elapsed_s,
+                                   .log_lines = log_lines};
     json_t *j = service_probe(name, &o, s) == 0 ? service_info_json(s) : NULL;
     free(s);
     return j;

@@ -213,10 +213,13 @@ int service_name_check(const char *name, char *why, size_t cap);
  * (-EINVAL for an invalid name, with why filled). */
 int service_exists(const char *name, char *why, size_t cap);
 
-/* service_probe of name with /proc read now, prev and elapsed_s for CPU shares (prev may be
- * NULL), and log_lines per source, as service_info_json. NULL when the probe failed (an
- * invalid name, out of memory, /proc unreadable). */
-json_t *service_info_json_now(const char *name, const struct proc_table *prev, double elapsed_s,
+/* service_probe of name over the process table cur (NULL: /proc is read now), with prev and
+ * elapsed_s for CPU shares (prev may be NULL), and log_lines per source, as
+ * service_info_json. The monitor passes the table its host reading already holds, so one
+ * sample lists the processes once. NULL when the probe failed (an invalid name, out of
+ * memory, /proc unreadable). */
+json_t *service_info_json_now(const char *name, const struct proc_table *cur,
+                              const struct proc_table *prev, double elapsed_s,
                               size_t log_lines);
 
 /* Appends the last want non-empty lines of text (NUL-terminated) to s under the source

@@ -495,8 +495,8 @@ static void test_unknown_name(void **state)
     assert_int_equal(service_exists("cloudya-no-such-svc", why, sizeof(why)), 0);
     assert_non_null(strstr(why, "no service \"cloudya-no-such-svc\" here"));
     assert_int_equal(service_exists("-x", why, sizeof(why)), -EINVAL);
-    assert_null(service_info_json_now("a b", NULL, 0, 5));
-    j = service_info_json_now("cloudya-no-such-svc", NULL, 0, 5);
+    assert_null(service_info_json_now("a b", NULL, NULL, 0, 5));
+    j = service_info_json_now("cloudya-no-such-svc", NULL, NULL, 0, 5);
     assert_non_null(j);
     assert_true(json_is_false(json_object_get(j, "found")));
     json_decref(j);
