@@ -52,6 +52,7 @@ struct http_req {
     char *body;
     size_t body_len, body_cap;
     int too_large;
+    int late;            /* its headers came after shutdown began: answered 503 */
     size_t discarded;
     enum req_state state;
     route_match match;
@@ -115,6 +116,7 @@ struct http_server {
     http_req *q_head, *q_tail;
     size_t q_len;
     int stopping;
+    atomic_int draining;    /* shutdown began: new requests are answered 503 */
     atomic_int inflight;
     http_stream *streams;   /* open streamed responses (handed to MHD), under mu */
     int streams_closing;    /* shutdown began: streams end as soon as they are created */
@@ -708,6 +710,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         q = req_new(s, c, url, method, version);
         *con_cls = q;
         atomic_fetch_add(&s->inflight, 1);
+        q->late = atomic_load(&s->draining);
         log_set_request_id(q->id);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         int64_t n;
@@ -757,6 +760,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (q->too_large) {
         reject_too_large(q);
+        return send_response(q);
+    }
+    if (q->late) {
+        http_resp_header(q, "Connection", "close");
+        http_error(q, 503, "shutting_down", "the server is shutting down; try again shortly");
         return send_response(q);
     }
     return dispatch(q);
@@ -890,7 +898,10 @@ int http_server_start(const http_server_opts *o, const router *r, http_server **
     return 0;
 }
 
-/* Quiesce, drain, then stop: requests in flight get their answers before we close. Open
+/* Drain, then stop: requests in flight get their answers before we close, and requests
+ * that arrive meanwhile get a 503 (MHD_quiesce_daemon is not used: with a thread pool and
+ * epoll, libmicrohttpd 0.9.75 races its workers removing the listening socket from their
+ * epoll sets and aborts the process, "Failed to remove listen FD from epoll set"). Open
  * streams would never finish on their own, so they are ended first (their producers see
  * them closed) and drain like any other answer. Every stream is resumed before
  * MHD_stop_daemon, which must not find a suspended connection. WebSockets get their close
@@ -900,11 +911,7 @@ int http_server_shutdown(http_server *s, int timeout_ms)
 {
     if (s == NULL)
         return 0;
-    if (s->d != NULL) {
-        MHD_socket fd = MHD_quiesce_daemon(s->d);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
-    }
+    atomic_store(&s->draining, 1);
     ws_hub_stop_begin(s->ws, timeout_ms < WS_STOP_GRACE_MS ? timeout_ms : WS_STOP_GRACE_MS);
     pthread_mutex_lock(&s->mu);
     s->streams_closing = 1;

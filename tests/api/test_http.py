@@ -420,6 +420,38 @@ def test_idle_connections_do_not_block_shutdown(start_daemon):
         half.close()
 
 
+def test_requests_during_the_drain_get_503_and_the_one_in_flight_its_answer(start_daemon):
+    """After SIGTERM the daemon finishes what it had begun (here a login whose body has not
+    all arrived) and answers anything newer with 503, then exits cleanly."""
+    d = start_daemon()
+    u = d.new_user()
+    body = json.dumps({"email": u["email"], "password": u["password"]}).encode()
+    head = (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+    begun = helpers.raw_connect(d.port, timeout=20)
+    late = None
+    try:
+        begun.sendall(head + body[:5])
+        time.sleep(0.3)
+        d.proc.terminate()
+        time.sleep(0.3)
+        late = helpers.raw_connect(d.port, timeout=10)
+        late.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status, _, rbody = helpers.read_response(late, timeout=10)
+        assert status == 503, (status, rbody[:200])
+        assert helpers.parse_json_body(rbody)["code"] == "shutting_down"
+        begun.sendall(body[5:])
+        status, _, rbody = helpers.read_response(begun, timeout=10)
+        assert status == 200, (status, rbody[:200])
+        assert "token" in helpers.parse_json_body(rbody)
+    finally:
+        begun.close()
+        if late is not None:
+            late.close()
+    rc = helpers.wait_exit(d.proc, 15)
+    assert rc == 0, "exit status %r; log:\n%s" % (rc, d.log_tail())
+
+
 def test_sigint_is_graceful_too(start_daemon):
     import signal
     d = start_daemon()
