@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from nginx_local import LocalNginx, nginx_pids  # noqa: E402
 
 BUILD = os.environ.get("CLOUDYA_BUILD", os.path.join(ROOT, "build"))
 CLI = os.path.join(BUILD, "cloudya")
@@ -45,30 +47,8 @@ NIDLE = int(os.environ.get("BENCH_IDLE", "1000"))
 RESULTS = os.environ.get("BENCH_RESULTS", os.path.join(HERE, "RESULTS.md"))
 HISTGEN = os.path.join(ROOT, "tests", "host_history_gen.py")
 GNU_TIME = "/usr/bin/time"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SECTION = "monitor"
 BIG = 51  # samples of the long monitor runs: 50 more than the one-sample run
-
-# The test nginx of tests/cli/hostfix.py: everything in the script's own folder.
-NGINX_CONFIG = """\
-worker_processes 2;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ return 200 "hello from the bench\\n"; }}
-    }}
-}}
-"""
-
 
 def median(xs):
     xs = sorted(xs)
@@ -165,63 +145,14 @@ def monitor_runs(env, tmp, runs, record_home=None):
     return res
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def nginx_pids():
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open("/proc/%s/comm" % d) as f:
-                    if f.read().strip() == "nginx":
-                        pids.append(int(d))
-            except OSError:
-                pass
-    return pids
-
-
-class Nginx:
-    """nginx -c <dir>/nginx.conf on 127.0.0.1:<free port>; stop() sends SIGTERM to its master."""
-
-    def __init__(self, tmp):
-        self.dir = os.path.join(tmp, "nginx")
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.conf = os.path.join(self.dir, "nginx.conf")
-        with open(self.conf, "w") as f:
-            f.write(NGINX_CONFIG.format(dir=self.dir, port=self.port))
-        self.pid = None
+class Nginx(LocalNginx):
+    """The tests' nginx (tests/nginx_local.py); a failure to start ends the benchmark."""
 
     def start(self):
-        subprocess.run([NGINX, "-c", self.conf], check=True, capture_output=True, timeout=20)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                with open(os.path.join(self.dir, "nginx.pid")) as f:
-                    self.pid = int(f.read().strip())
-                return
-            except (OSError, ValueError):
-                time.sleep(0.05)
-        sys.exit("nginx did not listen on %d" % self.port)
-
-    def stop(self):
-        if self.pid is None:
-            return
         try:
-            os.kill(self.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and os.path.exists("/proc/%d" % self.pid):
-            time.sleep(0.05)
-        self.pid = None
+            super().start()
+        except RuntimeError as e:
+            sys.exit(str(e))
 
 
 def folder_size(path):
